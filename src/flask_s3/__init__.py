@@ -1,0 +1,28 @@
+"""Serve a Flask app's static assets from Amazon S3 or any S3-compatible store.
+
+The Flask-facing names are imported on first use, so that ``flask_s3.core``
+can be used by workers and scripts without importing Flask at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask_s3.flask.extension import FlaskS3
+    from flask_s3.flask.url_for import url_for
+
+__all__ = ["FlaskS3", "url_for"]
+
+_HOMES = {
+    "FlaskS3": "flask_s3.flask.extension",
+    "url_for": "flask_s3.flask.url_for",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'flask_s3' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -1,0 +1,1 @@
+"""Thin shells around the outside world: the filesystem and boto3."""

@@ -1,0 +1,73 @@
+"""Whether URLs point at S3 at all: the debug and testing rules.
+
+The documented contract makes ``USE_S3`` the one definitive switch: debug mode
+flips it off at ``init_app`` unless ``USE_S3_DEBUG`` is set, and from then on
+the config says what happens. The switch and ``TESTING`` are read from the live
+config on every call, because test fixtures and app code toggle them after the
+extension was initialised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from flask_s3.core.settings import Settings, config_keys
+from flask_s3.core.settings_resolution import SettingsError
+
+USE_S3, LEGACY_ACTIVE = config_keys(attrs.fields(Settings).active)
+_UNSET: Any = object()
+
+
+def debug_overrides(
+    config: Mapping[str, Any], settings: Settings, *, debug: bool
+) -> dict[str, bool]:
+    """The config entries ``init_app`` writes so that debug mode serves locally.
+
+    The 0.3.x name is switched off as well when the user wrote it, so that the
+    two names never disagree afterwards.
+    """
+    if not debug or settings.debug:
+        return {}
+    keys = [USE_S3] + ([LEGACY_ACTIVE] if LEGACY_ACTIVE in config else [])
+    return dict.fromkeys(keys, False)
+
+
+def use_s3(config: Mapping[str, Any], settings: Settings) -> bool:
+    """The live value of the ``USE_S3`` switch, under either of its names."""
+    active = config.get(USE_S3, _UNSET)
+    legacy = config.get(LEGACY_ACTIVE, _UNSET)
+    if active is _UNSET:
+        active = settings.active if legacy is _UNSET else legacy
+    elif legacy is not _UNSET and legacy != active:
+        raise SettingsError(
+            LEGACY_ACTIVE,
+            f"{USE_S3} = {active!r} conflicts with {LEGACY_ACTIVE} = {legacy!r}: "
+            "they name the same setting, so set only one of them",
+        )
+    if active is not True and active is not False:
+        key = USE_S3 if USE_S3 in config else LEGACY_ACTIVE
+        raise SettingsError(
+            key, f"{key} = {active!r} is invalid: expected True or False"
+        )
+    return bool(active)
+
+
+def serves_from_s3(config: Mapping[str, Any], settings: Settings) -> bool:
+    """Whether a static URL should point at S3 right now: under ``TESTING``,
+    0.3.x served locally only when ``S3_OVERRIDE_TESTING`` was turned off."""
+    if not use_s3(config, settings):
+        return False
+    return not (config.get("TESTING") and not settings.override_testing)
+
+
+def require_bucket(config: Mapping[str, Any], settings: Settings) -> None:
+    """Fail at start-up, not on the first rendered page, when URLs cannot be built."""
+    if settings.bucket_name is None and serves_from_s3(config, settings):
+        raise SettingsError(
+            "S3_BUCKET_NAME",
+            f"S3_BUCKET_NAME is not set, but {USE_S3} is True: set the bucket "
+            f"name (or FLASKS3_BUCKET_NAME), or set {USE_S3} = False",
+        )

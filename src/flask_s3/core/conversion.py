@@ -1,0 +1,95 @@
+"""The one cattrs converter, made strict.
+
+cattrs' defaults coerce: ``bool("false")`` is True and the string ``".css"``
+iterates into four extensions. A config typo must fail loudly instead, so every
+scalar and container is checked for its exact shape here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import cattrs
+
+from flask_s3.core.settings import Domain, EndpointUrl, Pattern
+
+converter = cattrs.Converter(detailed_validation=True)
+
+
+def _exact(kind: type[Any]) -> Any:
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is bool and kind is not bool:
+            raise TypeError(f"a boolean is not {kind.__name__}")
+        if not isinstance(value, kind):
+            raise TypeError(f"got {type(value).__name__}")
+        return value
+
+    return structure
+
+
+def _string_tuple(value: Any, _: Any) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(
+        value, (list, tuple, set, frozenset)
+    ):
+        raise TypeError(f"got {type(value).__name__}, not a list")
+    return tuple(_exact(str)(item, str) for item in value)
+
+
+def _mapping_of(key_type: Any, value_type: Any) -> Any:
+    def structure(value: Any, _: Any) -> dict[Any, Any]:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"got {type(value).__name__}, not a dict")
+        return {
+            converter.structure(key, key_type): converter.structure(item, value_type)
+            for key, item in value.items()
+        }
+
+    return structure
+
+
+def _domain(value: Any, _: Any) -> Domain:
+    text: str = _exact(str)(value, str)
+    if "://" in text:
+        raise ValueError("it includes a scheme; S3_USE_HTTPS chooses http or https")
+    if not text.strip("/"):
+        raise ValueError("it is empty")
+    return Domain(text.rstrip("/"))
+
+
+def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
+    text: str = _exact(str)(value, str)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("it is not an http:// or https:// URL with a host")
+    return EndpointUrl(text)
+
+
+def _pattern(value: Any, _: Any) -> Pattern:
+    text: str = _exact(str)(value, str)
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"{text!r} is not a regular expression: {exc}") from None
+    return Pattern(text)
+
+
+for _kind in (bool, str, int):
+    converter.register_structure_hook(_kind, _exact(_kind))
+
+
+def _is(alias: Any) -> Callable[[Any], bool]:
+    return lambda kind: bool(kind == alias)
+
+
+for _alias, _hook in (
+    (tuple[str, ...], _string_tuple),
+    (Mapping[str, str], _mapping_of(str, str)),
+    (Mapping[Pattern, Mapping[str, str]], _mapping_of(Pattern, Mapping[str, str])),
+):
+    converter.register_structure_hook_func(_is(_alias), _hook)
+converter.register_structure_hook(Domain, _domain)
+converter.register_structure_hook(EndpointUrl, _endpoint_url)
+converter.register_structure_hook(Pattern, _pattern)

@@ -1,0 +1,126 @@
+"""The settings contract: every option the extension understands, under all its names.
+
+Each field's metadata carries the config keys it is read from (the documented
+``S3_*``/``USE_S3*`` name first, then the Flask-S3 0.3.x ``FLASKS3_*`` name) and a
+human description of what it accepts, so resolution, error messages and the
+documentation table all come from this one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NewType
+
+import attrs
+
+UrlStyle = Literal["host", "path"]
+
+Domain = NewType("Domain", str)
+"""A host name, optionally followed by a path, but never a scheme: the scheme
+comes from ``S3_USE_HTTPS`` or ``_scheme``, so a scheme here would be doubled."""
+
+EndpointUrl = NewType("EndpointUrl", str)
+"""An ``http://`` or ``https://`` URL of an S3-compatible API."""
+
+Pattern = NewType("Pattern", str)
+"""A regular expression that must compile, checked when settings are resolved
+rather than on the first upload that happens to use it."""
+
+
+def _setting(default: Any, *names: str, expects: str) -> Any:
+    if isinstance(default, (dict, list)):
+        return attrs.field(
+            factory=type(default), metadata={"names": names, "expects": expects}
+        )
+    return attrs.field(default=default, metadata={"names": names, "expects": expects})
+
+
+def _mask_secret(value: str | None) -> str:
+    return "None" if value is None else "'***'"
+
+
+def _both(suffix: str) -> tuple[str, str]:
+    return (f"S3_{suffix}", f"FLASKS3_{suffix}")
+
+
+@attrs.frozen
+class Settings:
+    """Resolved Flask-S3 settings; build one with `resolve_settings`."""
+
+    bucket_name: str | None = _setting(None, *_both("BUCKET_NAME"), expects="a string")
+    bucket_domain: Domain | None = _setting(
+        None, *_both("BUCKET_DOMAIN"), expects="a domain name without a scheme"
+    )
+    cdn_domain: Domain | None = _setting(
+        None, *_both("CDN_DOMAIN"), expects="a domain name without a scheme"
+    )
+    use_https: bool = _setting(True, *_both("USE_HTTPS"), expects="True or False")
+    active: bool = _setting(True, "USE_S3", "FLASKS3_ACTIVE", expects="True or False")
+    debug: bool = _setting(
+        False, "USE_S3_DEBUG", "FLASKS3_DEBUG", expects="True or False"
+    )
+    headers: Mapping[str, str] = _setting(
+        {}, *_both("HEADERS"), expects="a dict of header names to string values"
+    )
+    only_modified: bool = _setting(
+        False, *_both("ONLY_MODIFIED"), expects="True or False"
+    )
+    cache_busting: bool = _setting(
+        False, *_both("CACHE_BUSTING"), expects="True or False"
+    )
+    access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
+    secret_access_key: str | None = attrs.field(
+        default=None,
+        repr=_mask_secret,
+        metadata={"names": ("AWS_SECRET_ACCESS_KEY",), "expects": "a string"},
+    )
+    region: str | None = _setting(
+        None, *_both("REGION"), expects="an AWS region name such as 'eu-west-1'"
+    )
+    endpoint_url: EndpointUrl | None = _setting(
+        None, *_both("ENDPOINT_URL"), expects="an http:// or https:// URL"
+    )
+    url_style: UrlStyle = _setting(
+        "host", *_both("URL_STYLE"), expects="'host' or 'path'"
+    )
+    prefix: str = _setting("", *_both("PREFIX"), expects="a string")
+    gzip: bool = _setting(False, *_both("GZIP"), expects="True or False")
+    gzip_only_exts: tuple[str, ...] = _setting(
+        (), *_both("GZIP_ONLY_EXTS"), expects="a list of file extensions like '.css'"
+    )
+    force_mimetype: bool = _setting(
+        False, *_both("FORCE_MIMETYPE"), expects="True or False"
+    )
+    filepath_headers: Mapping[Pattern, Mapping[str, str]] = _setting(
+        {},
+        *_both("FILEPATH_HEADERS"),
+        expects="a dict of regular expressions to dicts of header names to strings",
+    )
+    override_testing: bool = _setting(
+        True, *_both("OVERRIDE_TESTING"), expects="True or False"
+    )
+
+    @property
+    def effective_bucket_domain(self) -> str:
+        """The bucket domain URLs use: a regional one when only a region is given,
+        because a bucket outside us-east-1 answers the global name with a redirect."""
+        if self.bucket_domain is not None:
+            return self.bucket_domain
+        if self.region is not None:
+            return f"s3.{self.region}.amazonaws.com"
+        return "s3.amazonaws.com"
+
+
+SETTING_FIELDS: tuple[attrs.Attribute[Any], ...] = attrs.fields(Settings)
+
+
+def config_keys(field: attrs.Attribute[Any]) -> tuple[str, ...]:
+    """The config keys a field is read from, the documented name first."""
+    names: tuple[str, ...] = field.metadata["names"]
+    return names
+
+
+def expectation(field: attrs.Attribute[Any]) -> str:
+    """What a field accepts, in words, for error messages and the docs."""
+    expects: str = field.metadata["expects"]
+    return expects

@@ -1,0 +1,160 @@
+"""Resolving a Flask-style config mapping into `Settings`.
+
+Users arrive with the documented ``S3_*`` names, with Flask-S3 0.3.x's
+``FLASKS3_*`` names, or with a mix after a half-finished migration. Every
+surprise in that mix (two names disagreeing, a wrong type, a deprecated key) is
+reported here, once, with the key that caused it, instead of surfacing later as
+a wrong URL.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from cattrs.errors import AttributeValidationNote, ClassValidationError
+
+from flask_s3.core.conversion import converter
+from flask_s3.core.settings import (
+    SETTING_FIELDS,
+    Settings,
+    config_keys,
+    expectation,
+)
+
+_SECRET_FIELDS = frozenset(
+    field.name for field in SETTING_FIELDS if field.repr is not True
+)
+_DEPRECATED_CACHE_CONTROL = ("S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL")
+_DEPRECATED_USE_CACHE_CONTROL = ("S3_USE_CACHE_CONTROL", "FLASKS3_USE_CACHE_CONTROL")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named by the config key the user wrote."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _shown(key: str, value: Any, *, secret: bool) -> str:
+    return f"{key} = '***'" if secret else f"{key} = {value!r}"
+
+
+def lookup(
+    config: Mapping[str, Any], keys: tuple[str, ...], *, secret: bool = False
+) -> tuple[str, Any] | None:
+    """The one (key, value) a setting is given under, or None when unset.
+
+    Two names holding different values would make the winner depend on which
+    name we happened to read first, so that is an error rather than a choice.
+    """
+    found = [(key, config[key]) for key in keys if key in config]
+    if not found:
+        return None
+    first_key, first_value = found[0]
+    for key, value in found[1:]:
+        if value != first_value:
+            raise SettingsError(
+                key,
+                f"{_shown(first_key, first_value, secret=secret)} conflicts with "
+                f"{_shown(key, value, secret=secret)}: they name the same setting, "
+                "so set only one of them",
+            )
+    return found[0]
+
+
+def resolve_settings(config: Mapping[str, Any]) -> Settings:
+    """Resolve the Flask-S3 settings held in ``config`` (usually ``app.config``)."""
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for field in SETTING_FIELDS:
+        found = lookup(config, config_keys(field), secret=field.name in _SECRET_FIELDS)
+        if found is None:
+            continue
+        key, value = found
+        if value == "" and field.default is None:
+            continue  # a blank optional string means "not set", as in 0.3.x
+        raw[field.name] = value
+        sources[field.name] = key
+    try:
+        settings = converter.structure(raw, Settings)
+    except ClassValidationError as exc:
+        raise _explain(exc, raw, sources) from None
+    return _merge_deprecated_cache_control(config, settings)
+
+
+def _explain(
+    exc: ClassValidationError, raw: Mapping[str, Any], sources: Mapping[str, str]
+) -> SettingsError:
+    failed: dict[str, BaseException] = {}
+    for error in exc.exceptions:
+        for note in getattr(error, "__notes__", ()):
+            if isinstance(note, AttributeValidationNote):
+                failed[note.name] = error
+    problems = []
+    for field in SETTING_FIELDS:
+        if field.name in failed:
+            key = sources[field.name]
+            shown = _shown(key, raw[field.name], secret=field.name in _SECRET_FIELDS)
+            problems.append(
+                (
+                    key,
+                    f"{shown} is invalid: expected {expectation(field)}"
+                    f"{_detail(failed[field.name])}",
+                )
+            )
+    return SettingsError(problems[0][0], "; ".join(message for _, message in problems))
+
+
+def _detail(error: BaseException) -> str:
+    while nested := getattr(error, "exceptions", None):
+        error = nested[0]
+    text = str(error)
+    return f" ({text})" if text and isinstance(error, (TypeError, ValueError)) else ""
+
+
+def _structured(
+    config: Mapping[str, Any], keys: tuple[str, ...], kind: type, expects: str
+) -> tuple[str, Any] | None:
+    found = lookup(config, keys)
+    if found is None:
+        return None
+    key, value = found
+    try:
+        return key, converter.structure(value, kind)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            key, f"{key} = {value!r} is invalid: expected {expects}"
+        ) from None
+
+
+def _merge_deprecated_cache_control(
+    config: Mapping[str, Any], settings: Settings
+) -> Settings:
+    """Keep 0.x's ``S3_CACHE_CONTROL`` working, nudging users to ``S3_HEADERS``."""
+    cache_control = _structured(config, _DEPRECATED_CACHE_CONTROL, str, "a string")
+    use_cache_control = _structured(
+        config, _DEPRECATED_USE_CACHE_CONTROL, bool, "True or False"
+    )
+    if cache_control is None and use_cache_control is None:
+        return settings
+    warnings.warn(
+        "S3_CACHE_CONTROL and S3_USE_CACHE_CONTROL are deprecated: "
+        "put 'Cache-Control' into S3_HEADERS instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if cache_control is None or not (use_cache_control and use_cache_control[1]):
+        return settings
+    key, value = cache_control
+    for name, existing in settings.headers.items():
+        if name.lower() == "cache-control" and existing != value:
+            raise SettingsError(
+                key,
+                f"{key} = {value!r} conflicts with S3_HEADERS[{name!r}] = "
+                f"{existing!r}: keep only the S3_HEADERS entry",
+            )
+    return attrs.evolve(settings, headers={**settings.headers, "Cache-Control": value})

@@ -1,0 +1,127 @@
+"""Building the public URL of a static asset from settings alone.
+
+This is the piece a mail renderer or a background worker needs too, so it takes
+a URL path and a filename rather than a Flask app, and never touches the
+network: the bucket's address follows from the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask_s3.core.settings import Settings
+from flask_s3.core.settings_resolution import SettingsError
+
+VERSION_PARAMETER = "v"
+"""The query parameter that carries a content hash under S3_CACHE_BUSTING."""
+VERSION_DIGITS = 12
+"""Hex digits of the content hash kept in the URL: 48 bits tell a file's
+versions apart, and a shorter URL is cheaper in every page."""
+
+_QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what flask.url_for leaves unquoted in an anchor
+
+
+class UnsafeFilename(ValueError):
+    """A filename that would name an object outside its static folder's keys."""
+
+
+def object_key(settings: Settings, url_path: str, filename: str) -> str:
+    """The key an asset is stored under: the path Flask serves it at, behind
+    S3_PREFIX, so that an upload and a URL can never disagree."""
+    segments = filename.split("/")
+    if filename.startswith("/") or ".." in segments:
+        raise UnsafeFilename(
+            f"filename {filename!r} is absolute or climbs out of {url_path!r} with "
+            "'..'; Flask would not serve it from the static folder either"
+        )
+    base = "/".join(
+        part for part in (settings.prefix.strip("/"), url_path.strip("/")) if part
+    )
+    return f"{base}/{filename}" if base else filename
+
+
+def site_root(settings: Settings, scheme: str) -> str:
+    """Everything of an asset URL before the object key, with no trailing slash."""
+    if settings.cdn_domain is not None:
+        return f"{scheme}://{settings.cdn_domain}"
+    if settings.bucket_name is None:
+        raise SettingsError(
+            "S3_BUCKET_NAME",
+            "S3_BUCKET_NAME is not set, so asset URLs have no bucket to point at",
+        )
+    domain = settings.effective_bucket_domain
+    if settings.url_style == "path":
+        return f"{scheme}://{domain}/{settings.bucket_name}"
+    return f"{scheme}://{settings.bucket_name}.{domain}"
+
+
+def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> str:
+    """Extra ``url_for`` values as ``flask.url_for`` renders them, then the version."""
+    items: list[tuple[str, Any]] = []
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)):
+            items.extend((name, item) for item in value if item is not None)
+        elif value is not None:
+            items.append((name, value))
+    if content_hash is not None:
+        items.append((VERSION_PARAMETER, content_hash[:VERSION_DIGITS]))
+    return urlencode(items, safe=_QUERY_SAFE)
+
+
+class UrlBuilder:
+    """Asset URLs for one set of settings.
+
+    Quoting a key costs more than the rest of a URL, so quoted paths are kept in
+    an LRU cache; it is bounded because filenames can come from user input.
+    """
+
+    def __init__(self, settings: Settings, *, cache_size: int = 4096) -> None:
+        self.settings = settings
+        self.default_scheme = "https" if settings.use_https else "http"
+        self._roots: dict[str, str] = {}
+        self.quoted_key = lru_cache(maxsize=cache_size)(self._quoted_key)
+        self.plain_url = lru_cache(maxsize=cache_size)(self._plain_url)
+
+    def _quoted_key(self, url_path: str, filename: str) -> str:
+        return quote(object_key(self.settings, url_path, filename), safe="/")
+
+    def _root(self, scheme: str) -> str:
+        root = self._roots.get(scheme)
+        if root is None:
+            root = self._roots[scheme] = site_root(self.settings, scheme)
+        return root
+
+    def _plain_url(self, url_path: str, filename: str) -> str:
+        root = self._root(self.default_scheme)
+        return f"{root}/{self.quoted_key(url_path, filename)}"
+
+    def url(
+        self,
+        url_path: str,
+        filename: str,
+        *,
+        scheme: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        anchor: str | None = None,
+        content_hash: str | None = None,
+    ) -> str:
+        """The URL of ``filename`` under the static route at ``url_path``.
+
+        ``values`` become the query string, a ``content_hash`` (for cache
+        busting) is appended to it, and ``anchor`` becomes the fragment, as in
+        ``flask.url_for``.
+        """
+        if scheme is None and not values and anchor is None and content_hash is None:
+            return self.plain_url(url_path, filename)
+        root = self._root(scheme or self.default_scheme)
+        url = f"{root}/{self.quoted_key(url_path, filename)}"
+        query = query_string(values or {}, content_hash)
+        if query:
+            url = f"{url}?{query}"
+        if anchor is not None:
+            url = f"{url}#{quote(anchor, safe=_ANCHOR_SAFE)}"
+        return url
