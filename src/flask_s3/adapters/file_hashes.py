@@ -1,0 +1,97 @@
+"""Content hashes of local static files, for cache-busting URLs.
+
+Hashing on every ``url_for`` would read a file per link, and even a ``stat``
+per link costs as much as building the rest of the URL. So each file version
+is hashed once, and a file is looked at again at most every
+``recheck_seconds``; concurrent callers of the same new version wait for the
+one hash being computed instead of computing it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import attrs
+
+_CHUNK = 1024 * 1024
+
+
+def sha1_of_file(path: str | os.PathLike[str]) -> str:
+    """SHA-1 of a file's bytes, read in chunks so big assets are never held whole."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@attrs.frozen
+class _Entry:
+    stamp: tuple[int, int, int]
+    fresh_until: float
+    digest: Future[str | None]
+
+
+class FileHashes:
+    """A bounded, thread-safe map of file path to SHA-1 of its current content."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 4096,
+        recheck_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_entries = max_entries
+        self._recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+
+    def sha1(self, path: str) -> str | None:
+        """The file's SHA-1, or None when it is missing or not a regular file."""
+        entry = self._entries.get(path)
+        now = self._clock()
+        if entry is not None and now < entry.fresh_until:
+            return entry.digest.result()
+        return self._refresh(path, now)
+
+    def _refresh(self, path: str, now: float) -> str | None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
+            with self._lock:
+                self._entries.pop(path, None)
+            return None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        with self._lock:
+            entry = self._entries.get(path)
+            owner = entry is None or entry.stamp != stamp
+            if owner:
+                entry = _Entry(stamp, now + self._recheck_seconds, Future())
+                self._entries.pop(path, None)
+                self._entries[path] = entry
+                while len(self._entries) > self._max_entries:
+                    del self._entries[next(iter(self._entries))]
+            else:
+                assert entry is not None
+                self._entries[path] = attrs.evolve(
+                    entry, fresh_until=now + self._recheck_seconds
+                )
+        if owner:
+            try:
+                entry.digest.set_result(sha1_of_file(path))
+            except OSError:
+                entry.digest.set_result(None)
+                with self._lock:
+                    if self._entries.get(path) is entry:
+                        del self._entries[path]
+        return entry.digest.result()

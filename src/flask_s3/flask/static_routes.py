@@ -1,0 +1,50 @@
+"""Where Flask really serves static files: the app's and every blueprint's rule.
+
+URL paths are read from the URL map rather than recomputed from
+``url_prefix`` and ``static_url_path``, so nested blueprints, ``name=``
+registrations and custom static paths give exactly the path Flask serves,
+and so exactly the key an upload writes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+from flask import Flask
+from werkzeug.routing import Rule
+
+_STATIC_RULE = re.compile(r"^(?P<url_path>.*)/<(?:path:)?filename>$")
+
+
+@attrs.frozen
+class StaticRoute:
+    endpoint: str
+    url_path: str
+    folder: str
+
+
+def is_static_endpoint(endpoint: str) -> bool:
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def _route(app: Flask, rule: Rule) -> StaticRoute | None:
+    match = _STATIC_RULE.match(rule.rule)
+    if match is None:
+        return None
+    if rule.endpoint == "static":
+        folder = app.static_folder
+    else:
+        blueprint = app.blueprints.get(rule.endpoint.removesuffix(".static"))
+        folder = blueprint.static_folder if blueprint is not None else None
+    if folder is None:
+        return None
+    return StaticRoute(rule.endpoint, match["url_path"], folder)
+
+
+def static_route(app: Flask, endpoint: str) -> StaticRoute | None:
+    """The route of one static endpoint, or None when Flask has no such rule."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == endpoint:
+            return _route(app, rule)
+    return None
