@@ -1,0 +1,38 @@
+"""A small shop whose assets Flask-S3 serves: the app's own static folder, and a
+catalog blueprint with a static folder of its own under a URL prefix."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Flask, render_template
+
+from flask_s3 import FlaskS3
+
+catalog = Blueprint(
+    "catalog",
+    __name__,
+    static_folder="catalog/static",
+    template_folder="catalog/templates",
+)
+
+
+@catalog.route("/")
+def products() -> str:
+    return render_template("products.html", products=["Teapot", "Kettle", "Mug"])
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        S3_BUCKET_NAME=os.environ.get("SHOP_BUCKET", "shop-assets"),
+        S3_CDN_DOMAIN=os.environ.get("SHOP_CDN_DOMAIN", ""),
+    )
+    app.register_blueprint(catalog, url_prefix="/catalog")
+
+    @app.route("/")
+    def index() -> str:
+        return render_template("index.html")
+
+    FlaskS3(app)
+    return app
