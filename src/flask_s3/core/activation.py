@@ -21,18 +21,16 @@ USE_S3, LEGACY_ACTIVE = config_keys(attrs.fields(Settings).active)
 _UNSET: Any = object()
 
 
-def debug_overrides(
+def switch_entries(
     config: Mapping[str, Any], settings: Settings, *, debug: bool
 ) -> dict[str, bool]:
-    """The config entries ``init_app`` writes so that debug mode serves locally.
-
-    The 0.3.x name is switched off as well when the user wrote it, so that the
-    two names never disagree afterwards.
-    """
-    if not debug or settings.debug:
-        return {}
+    """The config entries ``init_app`` writes, so that ``USE_S3`` then answers
+    whether the extension is active: debug mode turns it off unless
+    ``USE_S3_DEBUG`` is set. The 0.3.x name is written too when the user used
+    it, so that the two names never disagree afterwards."""
+    active = settings.active and (settings.debug or not debug)
     keys = [USE_S3] + ([LEGACY_ACTIVE] if LEGACY_ACTIVE in config else [])
-    return dict.fromkeys(keys, False)
+    return dict.fromkeys(keys, active)
 
 
 def use_s3(config: Mapping[str, Any], settings: Settings) -> bool:

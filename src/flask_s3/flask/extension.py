@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from flask_s3.core.activation import debug_overrides, require_bucket, use_s3
+from flask_s3.core.activation import require_bucket, switch_entries, use_s3
 from flask_s3.core.settings_resolution import resolve_settings
 from flask_s3.flask.state import EXTENSION_NAME, S3State
 from flask_s3.flask.url_for import url_for
@@ -21,7 +21,7 @@ class FlaskS3:
         """Resolve the settings now, so a bad config fails at start-up, and
         route the templates' ``url_for`` to S3 when the extension is active."""
         settings = resolve_settings(app.config)
-        app.config.update(debug_overrides(app.config, settings, debug=app.debug))
+        app.config.update(switch_entries(app.config, settings, debug=app.debug))
         require_bucket(app.config, settings)
         app.extensions[EXTENSION_NAME] = S3State(settings)
         if use_s3(app.config, settings):

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from flask_s3.adapters import file_hashes
+from flask_s3.adapters.file_hashes import FileHashes, sha1_of_file
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def test_sha1_of_file_streams_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_hashes, "_CHUNK", 7)
+    data = os.urandom(100)
+    (tmp_path / "f").write_bytes(data)
+    assert sha1_of_file(tmp_path / "f") == sha1(data)
+
+
+def test_hash_follows_content_after_recheck(tmp_path: Path) -> None:
+    clock = Clock()
+    hashes = FileHashes(recheck_seconds=1.0, clock=clock)
+    path = tmp_path / "app.css"
+    path.write_bytes(b"one")
+    assert hashes.sha1(str(path)) == sha1(b"one")
+    path.write_bytes(b"two, longer")
+    assert hashes.sha1(str(path)) == sha1(b"one")  # not looked at again yet
+    clock.now = 1.5
+    assert hashes.sha1(str(path)) == sha1(b"two, longer")
+
+
+def test_unchanged_file_is_hashed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = file_hashes.sha1_of_file
+    monkeypatch.setattr(
+        file_hashes, "sha1_of_file", lambda p: calls.append(p) or real(p)
+    )
+    clock = Clock()
+    hashes = FileHashes(recheck_seconds=0.5, clock=clock)
+    path = tmp_path / "a.js"
+    path.write_bytes(b"x")
+    for step in range(10):
+        clock.now = step
+        assert hashes.sha1(str(path)) == sha1(b"x")
+    assert calls == [str(path)]
+
+
+def test_missing_or_non_regular_files_have_no_hash(tmp_path: Path) -> None:
+    hashes = FileHashes(recheck_seconds=0.0)
+    assert hashes.sha1(str(tmp_path / "nope.css")) is None
+    assert hashes.sha1(str(tmp_path)) is None
+    path = tmp_path / "gone.css"
+    path.write_bytes(b"x")
+    assert hashes.sha1(str(path)) == sha1(b"x")
+    path.unlink()
+    assert hashes.sha1(str(path)) is None
+
+
+def test_entries_are_bounded(tmp_path: Path) -> None:
+    hashes = FileHashes(max_entries=5)
+    for number in range(50):
+        path = tmp_path / f"{number}.css"
+        path.write_bytes(str(number).encode())
+        hashes.sha1(str(path))
+    assert len(hashes._entries) == 5
+
+
+def test_concurrent_callers_share_one_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+    real = file_hashes.sha1_of_file
+
+    def slow(path: str) -> str:
+        calls.append(path)
+        started.set()
+        release.wait(5)
+        return real(path)
+
+    monkeypatch.setattr(file_hashes, "sha1_of_file", slow)
+    hashes = FileHashes()
+    path = tmp_path / "big.js"
+    path.write_bytes(b"content")
+    results: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(hashes.sha1(str(path))))
+        for _ in range(8)
+    ]
+    threads[0].start()
+    started.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == [sha1(b"content")] * 8
+    assert calls == [str(path)]

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from flask_s3.core import SettingsError, UnsafeFilename, UrlBuilder, resolve_settings
+from flask_s3.core.urls import object_key, query_string, site_root
+
+
+def builder(**config: object) -> UrlBuilder:
+    return UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "assets", **config}))
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, "https://assets.s3.amazonaws.com/static/css/a.css"),
+        ({"S3_URL_STYLE": "path"}, "https://s3.amazonaws.com/assets/static/css/a.css"),
+        ({"S3_USE_HTTPS": False}, "http://assets.s3.amazonaws.com/static/css/a.css"),
+        (
+            {"S3_REGION": "eu-west-1"},
+            "https://assets.s3.eu-west-1.amazonaws.com/static/css/a.css",
+        ),
+        (
+            {"S3_REGION": "eu-west-1", "S3_BUCKET_DOMAIN": "s3.example.org"},
+            "https://assets.s3.example.org/static/css/a.css",
+        ),
+        (
+            {"S3_BUCKET_DOMAIN": "127.0.0.1:9000", "S3_URL_STYLE": "path"},
+            "https://127.0.0.1:9000/assets/static/css/a.css",
+        ),
+        (
+            {"S3_CDN_DOMAIN": "cdn.example.com"},
+            "https://cdn.example.com/static/css/a.css",
+        ),
+        (
+            {"S3_CDN_DOMAIN": "cdn.example.com", "S3_URL_STYLE": "path"},
+            "https://cdn.example.com/static/css/a.css",
+        ),
+        (
+            {"S3_CDN_DOMAIN": "example.com/assets/"},
+            "https://example.com/assets/static/css/a.css",
+        ),
+        (
+            {"S3_PREFIX": "/Release-42/"},
+            "https://assets.s3.amazonaws.com/Release-42/static/css/a.css",
+        ),
+        (
+            {"S3_PREFIX": "a/B", "S3_CDN_DOMAIN": "cdn.example.com"},
+            "https://cdn.example.com/a/B/static/css/a.css",
+        ),
+    ],
+)
+def test_url_shapes(config: dict[str, object], expected: str) -> None:
+    assert builder(**config).url("/static", "css/a.css") == expected
+
+
+def test_per_call_scheme_overrides_setting() -> None:
+    urls = builder(S3_USE_HTTPS=False)
+    assert urls.url("/static", "a.css", scheme="https") == (
+        "https://assets.s3.amazonaws.com/static/a.css"
+    )
+    assert urls.url("/static", "a.css") == "http://assets.s3.amazonaws.com/static/a.css"
+
+
+def test_static_url_path_at_root_gives_keys_without_a_folder() -> None:
+    assert (
+        builder().url("", "robots.txt") == "https://assets.s3.amazonaws.com/robots.txt"
+    )
+    assert object_key(resolve_settings({"S3_PREFIX": "p"}), "/", "x") == "p/x"
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "a b.css",
+        "a+b.css",
+        "a#b.css",
+        "a?b.css",
+        "100%.css",
+        "café/naïve ☕.js",
+        "~x.js",
+    ],
+)
+def test_filenames_round_trip_to_their_key(filename: str) -> None:
+    url = builder(S3_PREFIX="p").url("/static", filename)
+    path = urlsplit(url).path
+    assert "+" not in path  # a raw '+' means a space to S3
+    assert unquote(path) == f"/p/static/{filename}"
+
+
+def test_quoting_exact_form() -> None:
+    assert builder().url("/static", "a b+c#?%é.css") == (
+        "https://assets.s3.amazonaws.com/static/a%20b%2Bc%23%3F%25%C3%A9.css"
+    )
+
+
+@pytest.mark.parametrize(
+    "filename", ["../secret.txt", "a/../../b", "/etc/passwd", ".."]
+)
+def test_unsafe_filenames_are_refused(filename: str) -> None:
+    with pytest.raises(UnsafeFilename, match="climbs out"):
+        builder().url("/static", filename)
+
+
+def test_dots_inside_names_are_fine() -> None:
+    assert builder().url("/static", "a..b/..c.css").endswith("/static/a..b/..c.css")
+
+
+def test_query_values_render_like_flask() -> None:
+    url = builder().url(
+        "/static", "a.css", values={"q": "x y", "n": [1, 2], "skip": None, "p": "a/b:c"}
+    )
+    assert url == "https://assets.s3.amazonaws.com/static/a.css?q=x+y&n=1&n=2&p=a/b:c"
+
+
+def test_anchor_and_content_hash() -> None:
+    url = builder().url(
+        "/static",
+        "a.css",
+        values={"q": 1},
+        anchor="top two",
+        content_hash="0123456789abcdef",
+    )
+    assert (
+        url
+        == "https://assets.s3.amazonaws.com/static/a.css?q=1&v=0123456789ab#top%20two"
+    )
+
+
+def test_query_string_alone() -> None:
+    assert query_string({}) == ""
+    assert query_string({}, "f" * 40) == "v=" + "f" * 12
+
+
+def test_missing_bucket_is_named_when_a_url_is_built() -> None:
+    with pytest.raises(SettingsError) as raised:
+        UrlBuilder(resolve_settings({})).url("/static", "a.css")
+    assert raised.value.key == "S3_BUCKET_NAME"
+
+
+def test_cdn_needs_no_bucket() -> None:
+    settings = resolve_settings({"S3_CDN_DOMAIN": "cdn.example.com"})
+    assert site_root(settings, "https") == "https://cdn.example.com"
+
+
+def test_readme_examples() -> None:
+    settings = resolve_settings(
+        {"S3_BUCKET_NAME": "shop-assets", "S3_REGION": "eu-west-1"}
+    )
+    urls = UrlBuilder(settings)
+    assert urls.url("/static", "css/shop.css") == (
+        "https://shop-assets.s3.eu-west-1.amazonaws.com/static/css/shop.css"
+    )
+    assert urls.url("/catalog/static", "img/tea pot.png", anchor="top") == (
+        "https://shop-assets.s3.eu-west-1.amazonaws.com/catalog/static/img/tea%20pot.png#top"
+    )
+
+
+def test_url_cache_is_bounded() -> None:
+    urls = UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "b"}), cache_size=16)
+    for number in range(1000):
+        urls.url("/static", f"user-input-{number}.css")
+    assert urls.plain_url.cache_info().currsize == 16
+    assert urls.quoted_key.cache_info().currsize == 16
