@@ -7,6 +7,8 @@ per app means two apps in one process never see each other's bucket.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask
 
 from flask_s3.adapters.file_hashes import FileHashes
@@ -23,6 +25,19 @@ class S3State:
         self.urls = UrlBuilder(settings)
         self.file_hashes = FileHashes()
         self._routes: dict[str, StaticRoute | None] = {}
+        self._plain_urls = lru_cache(maxsize=4096)(self._plain_url)
+
+    def plain_url(self, app: Flask, endpoint: str, filename: str) -> str | None:
+        """The URL of a static endpoint called with nothing but a filename, or
+        None when the endpoint has no static rule. Cached: filenames repeat on
+        every page, and the cache is bounded because they may come from users."""
+        return self._plain_urls(app, endpoint, filename)
+
+    def _plain_url(self, app: Flask, endpoint: str, filename: str) -> str | None:
+        route = self.route(app, endpoint)
+        if route is None:
+            return None
+        return self.urls.plain_url(route.url_path, filename)
 
     def route(self, app: Flask, endpoint: str) -> StaticRoute | None:
         """The static route of ``endpoint``; looked up in the URL map once, since

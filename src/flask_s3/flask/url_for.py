@@ -8,8 +8,7 @@ import flask
 from werkzeug.security import safe_join
 
 from flask_s3.core.activation import serves_from_s3
-from flask_s3.flask.state import state_of
-from flask_s3.flask.static_routes import is_static_endpoint
+from flask_s3.flask.state import S3State, state_of
 
 _DROPPED = ("_external", "_method")  # every S3 URL is external, and GET
 
@@ -25,24 +24,36 @@ def url_for(endpoint: str, **values: Any) -> str:
     """Build a URL like ``flask.url_for``, pointing static endpoints at S3.
 
     Installed as the templates' ``url_for`` by ``init_app``; app code may call
-    it too, and it then obeys ``USE_S3`` the same way.
+    it too, and it then obeys ``USE_S3`` the same way. The common call, a
+    static endpoint with only a filename, is answered from a cache.
     """
     app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     state = state_of(app)
-    if not is_static_endpoint(endpoint) or not serves_from_s3(
+    if not (endpoint == "static" or endpoint.endswith(".static")) or not serves_from_s3(
         app.config, state.settings
     ):
         return flask.url_for(endpoint, **values)
+    if len(values) == 1 and endpoint[0] != "." and not state.settings.cache_busting:
+        filename = values.get("filename")
+        if type(filename) is str:
+            url = state.plain_url(app, endpoint, filename)
+            if url is not None:
+                return url
+    return _static_url(app, state, endpoint, values)
+
+
+def _static_url(
+    app: flask.Flask, state: S3State, endpoint: str, values: dict[str, Any]
+) -> str:
     if endpoint[0] == ".":
         endpoint = _absolute(endpoint)
     route = state.route(app, endpoint)
-    filename = values.get("filename")
+    filename = values.pop("filename", None)
     if route is None or filename is None:
+        if filename is not None:
+            values["filename"] = filename
         return flask.url_for(endpoint, **values)  # raises Flask's own BuildError
     filename = str(filename)
-    if len(values) == 1 and not state.settings.cache_busting:
-        return state.urls.plain_url(route.url_path, filename)
-    del values["filename"]
     for name in _DROPPED:
         values.pop(name, None)
     content_hash = None
