@@ -1,0 +1,324 @@
+"""A setting of the wrong type or shape fails at resolution, naming the key.
+
+Each error names the key the user wrote, shows the bad value (except the
+secret, which is masked) and says what was expected, in the words of the
+field's metadata. The deprecated ``*_CACHE_CONTROL`` keys are checked here too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import attrs
+import pytest
+
+from flask_s3.core import Settings, SettingsError, resolve_settings
+from flask_s3.core.settings import config_keys, expectation
+
+FAKE_SECRET = "fake-secret-DO-NOT-LEAK-0123456789abcdef"
+FIELDS = {field.name: field for field in attrs.fields(Settings)}
+
+# field name -> values of the wrong type or shape for it.
+BAD: dict[str, list[Any]] = {
+    "bucket_name": [123, b"shop-assets", ["shop-assets"], True],
+    "bucket_domain": [
+        "https://s3.example.org",
+        "http://s3.example.org",
+        "/",
+        5,
+        ["s3.example.org"],
+    ],
+    "cdn_domain": ["https://cdn.example.com", "//", True],
+    "use_https": ["false", 1, 0, None, ""],
+    "active": ["false", 1, 0, None],
+    "debug": ["true", 1, "yes"],
+    "headers": [
+        [("Cache-Control", "max-age=60")],
+        "Cache-Control: max-age=60",
+        {"Cache-Control": 3600},
+        {"Cache-Control": None},
+        {"Cache-Control": ["max-age=60"]},
+        {1: "x"},
+        None,
+    ],
+    "only_modified": ["yes", 1],
+    "cache_busting": ["False", 0],
+    "access_key_id": [12345, True, b"AKIAEXAMPLE"],
+    "secret_access_key": [FAKE_SECRET.encode(), [FAKE_SECRET], {FAKE_SECRET: 1}],
+    "region": [1, ["eu-west-1"], True],
+    "endpoint_url": [
+        "localhost:9000",
+        "minio.example.org",
+        "ftp://minio.example.org",
+        "http://",
+        "//minio.example.org",
+        9000,
+    ],
+    "url_style": ["virtual", "Host", "PATH", None, True, ["host"]],
+    "prefix": [None, 5, ["static"]],
+    "gzip": ["false", 1],
+    "gzip_only_exts": [".css", b".css", [".css", 1], {".css": True}, None],
+    "force_mimetype": ["True", 1],
+    "filepath_headers": [
+        {"(": {"Cache-Control": "no-cache"}},
+        {r"[a-": {"Cache-Control": "no-cache"}},
+        {r"\.css$": "max-age=60"},
+        {r"\.css$": {"Cache-Control": 60}},
+        {1: {"Cache-Control": "no-cache"}},
+        [(r"\.css$", {"Cache-Control": "no-cache"})],
+    ],
+    "override_testing": ["no", 0],
+}
+
+CASES = [
+    pytest.param(name, key, bad, id=f"{key}={bad!r}")
+    for name, bads in BAD.items()
+    for key in config_keys(FIELDS[name])
+    for bad in bads
+]
+
+
+def test_every_setting_has_bad_values() -> None:
+    assert list(BAD) == list(FIELDS)
+    assert all(BAD.values())
+
+
+@pytest.mark.parametrize(("name", "key", "bad"), CASES)
+def test_a_bad_value_is_an_error_naming_the_key_value_and_expectation(
+    name: str, key: str, bad: Any
+) -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({key: bad})
+
+    message = str(excinfo.value)
+    assert excinfo.value.key == key
+    assert key in message
+    assert expectation(FIELDS[name]) in message
+    if name == "secret_access_key":
+        assert "'***'" in message
+        assert FAKE_SECRET not in message
+        assert repr(bad) not in message
+    else:
+        assert repr(bad) in message
+
+
+def test_error_message_format_for_a_string_given_to_a_bool() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({"S3_USE_HTTPS": "false"})
+
+    assert str(excinfo.value).startswith(
+        "S3_USE_HTTPS = 'false' is invalid: expected True or False"
+    )
+
+
+def test_a_domain_with_a_scheme_says_why() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({"FLASKS3_CDN_DOMAIN": "https://cdn.example.com"})
+
+    assert excinfo.value.key == "FLASKS3_CDN_DOMAIN"
+    assert "scheme" in str(excinfo.value)
+
+
+def test_an_invalid_regex_key_is_named_in_the_message() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({"S3_FILEPATH_HEADERS": {r"\.css$": {}, "(": {}}})
+
+    assert excinfo.value.key == "S3_FILEPATH_HEADERS"
+    assert "'(' is not a regular expression" in str(excinfo.value)
+
+
+def test_the_secret_is_masked_when_another_setting_fails() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({"AWS_SECRET_ACCESS_KEY": FAKE_SECRET, "S3_GZIP": "yes"})
+
+    assert excinfo.value.key == "S3_GZIP"
+    assert FAKE_SECRET not in str(excinfo.value)
+    assert "AWS_SECRET_ACCESS_KEY" not in str(excinfo.value)
+
+
+def test_several_bad_settings_make_one_error_mentioning_all_of_them() -> None:
+    config: dict[str, Any] = {
+        "S3_BUCKET_NAME": "shop-assets",
+        "S3_GZIP": "false",
+        "FLASKS3_USE_HTTPS": 1,
+        "S3_URL_STYLE": "virtual",
+        "FLASKS3_GZIP_ONLY_EXTS": ".css",
+        "S3_ENDPOINT_URL": "localhost:9000",
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET.encode(),
+    }
+    bad = {key: value for key, value in config.items() if key != "S3_BUCKET_NAME"}
+
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings(config)
+
+    message = str(excinfo.value)
+    assert excinfo.value.key in bad
+    for key, value in bad.items():
+        assert f"{key} = " in message
+        if key != "AWS_SECRET_ACCESS_KEY":
+            assert repr(value) in message
+    for expected in ("True or False", "'host' or 'path'", "an http:// or https:// URL"):
+        assert expected in message
+    assert "S3_BUCKET_NAME" not in message
+    assert FAKE_SECRET not in message
+    assert message.count(" is invalid: ") == len(bad)
+
+
+# --- deprecated S3_CACHE_CONTROL / S3_USE_CACHE_CONTROL ---------------------
+
+CACHE_CONTROL_KEYS = ["S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL"]
+USE_CACHE_CONTROL_KEYS = ["S3_USE_CACHE_CONTROL", "FLASKS3_USE_CACHE_CONTROL"]
+DEPRECATED_PAIRS = [
+    pytest.param(cc, use, id=f"{cc}+{use}")
+    for cc in CACHE_CONTROL_KEYS
+    for use in USE_CACHE_CONTROL_KEYS
+]
+
+
+@pytest.mark.parametrize(("cc_key", "use_key"), DEPRECATED_PAIRS)
+def test_deprecated_cache_control_is_merged_when_used(
+    cc_key: str, use_key: str
+) -> None:
+    with pytest.deprecated_call(match="S3_HEADERS"):
+        settings = resolve_settings({cc_key: "max-age=31536000", use_key: True})
+
+    assert settings.headers == {"Cache-Control": "max-age=31536000"}
+
+
+@pytest.mark.parametrize("headers_key", ["S3_HEADERS", "FLASKS3_HEADERS"])
+def test_deprecated_cache_control_is_added_to_the_other_headers(
+    headers_key: str,
+) -> None:
+    config = {
+        headers_key: {"X-Shop": "tea"},
+        "S3_CACHE_CONTROL": "no-cache",
+        "S3_USE_CACHE_CONTROL": True,
+    }
+
+    with pytest.deprecated_call():
+        settings = resolve_settings(config)
+
+    assert settings.headers == {"X-Shop": "tea", "Cache-Control": "no-cache"}
+    assert config[headers_key] == {"X-Shop": "tea"}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param({"S3_CACHE_CONTROL": "no-cache"}, id="cache-control-alone"),
+        pytest.param(
+            {"FLASKS3_CACHE_CONTROL": "no-cache"}, id="legacy-cache-control-alone"
+        ),
+        pytest.param(
+            {"S3_CACHE_CONTROL": "no-cache", "S3_USE_CACHE_CONTROL": False},
+            id="use-false",
+        ),
+        pytest.param(
+            {"FLASKS3_CACHE_CONTROL": "no-cache", "FLASKS3_USE_CACHE_CONTROL": False},
+            id="legacy-use-false",
+        ),
+        pytest.param({"S3_USE_CACHE_CONTROL": True}, id="use-alone"),
+        pytest.param({"FLASKS3_USE_CACHE_CONTROL": True}, id="legacy-use-alone"),
+        pytest.param({"S3_USE_CACHE_CONTROL": False}, id="use-false-alone"),
+        pytest.param(
+            {
+                "S3_HEADERS": {"Cache-Control": "max-age=60"},
+                "S3_CACHE_CONTROL": "no-cache",
+                "S3_USE_CACHE_CONTROL": False,
+            },
+            id="unused-conflict",
+        ),
+    ],
+)
+def test_deprecated_keys_warn_but_are_not_merged_unless_used(
+    config: dict[str, Any],
+) -> None:
+    headers = config.get("S3_HEADERS", {})
+
+    with pytest.deprecated_call():
+        settings = resolve_settings(config)
+
+    assert settings.headers == headers
+
+
+def test_no_deprecation_warning_without_the_deprecated_keys() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        settings = resolve_settings({"S3_HEADERS": {"Cache-Control": "no-cache"}})
+
+    assert settings.headers == {"Cache-Control": "no-cache"}
+
+
+@pytest.mark.parametrize("cc_key", CACHE_CONTROL_KEYS)
+@pytest.mark.parametrize("header", ["Cache-Control", "cache-control", "CACHE-CONTROL"])
+def test_a_conflicting_cache_control_header_is_an_error_naming_the_deprecated_key(
+    cc_key: str, header: str
+) -> None:
+    config = {
+        "S3_HEADERS": {header: "max-age=60"},
+        cc_key: "no-cache",
+        "S3_USE_CACHE_CONTROL": True,
+    }
+
+    with pytest.deprecated_call(), pytest.raises(SettingsError) as excinfo:
+        resolve_settings(config)
+
+    message = str(excinfo.value)
+    assert excinfo.value.key == cc_key
+    assert cc_key in message
+    assert "'no-cache'" in message
+    assert "'max-age=60'" in message
+    assert repr(header) in message
+
+
+@pytest.mark.parametrize("cc_key", CACHE_CONTROL_KEYS)
+def test_a_matching_cache_control_header_is_fine(cc_key: str) -> None:
+    config = {
+        "S3_HEADERS": {"Cache-Control": "no-cache", "X-Shop": "tea"},
+        cc_key: "no-cache",
+        "FLASKS3_USE_CACHE_CONTROL": True,
+    }
+
+    with pytest.deprecated_call():
+        settings = resolve_settings(config)
+
+    assert settings.headers == {"Cache-Control": "no-cache", "X-Shop": "tea"}
+
+
+@pytest.mark.parametrize(
+    ("key", "bad", "expects"),
+    [
+        ("S3_CACHE_CONTROL", 3600, "a string"),
+        ("FLASKS3_CACHE_CONTROL", ["no-cache"], "a string"),
+        ("S3_USE_CACHE_CONTROL", "yes", "True or False"),
+        ("FLASKS3_USE_CACHE_CONTROL", 1, "True or False"),
+    ],
+)
+def test_a_bad_deprecated_value_is_an_error_naming_the_key(
+    key: str, bad: Any, expects: str
+) -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({key: bad})
+
+    message = str(excinfo.value)
+    assert excinfo.value.key == key
+    assert key in message
+    assert repr(bad) in message
+    assert expects in message
+
+
+def test_both_names_of_a_deprecated_key_disagreeing_is_an_error() -> None:
+    config = {
+        "S3_CACHE_CONTROL": "no-cache",
+        "FLASKS3_CACHE_CONTROL": "max-age=60",
+        "S3_USE_CACHE_CONTROL": True,
+    }
+
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings(config)
+
+    message = str(excinfo.value)
+    assert excinfo.value.key in ("S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL")
+    assert "S3_CACHE_CONTROL = 'no-cache'" in message
+    assert "FLASKS3_CACHE_CONTROL = 'max-age=60'" in message
