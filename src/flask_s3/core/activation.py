@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from flask_s3.core.settings import Settings, config_keys
-from flask_s3.core.settings_resolution import SettingsError
+from flask_s3.core.settings_resolution import SettingsError, conflict, same_value
 
 USE_S3, LEGACY_ACTIVE = config_keys(attrs.fields(Settings).active)
 _UNSET: Any = object()
@@ -39,12 +39,8 @@ def use_s3(config: Mapping[str, Any], settings: Settings) -> bool:
     legacy = config.get(LEGACY_ACTIVE, _UNSET)
     if active is _UNSET:
         active = settings.active if legacy is _UNSET else legacy
-    elif legacy is not _UNSET and legacy != active:
-        raise SettingsError(
-            LEGACY_ACTIVE,
-            f"{USE_S3} = {active!r} conflicts with {LEGACY_ACTIVE} = {legacy!r}: "
-            "they name the same setting, so set only one of them",
-        )
+    elif legacy is not _UNSET and not same_value(active, legacy):
+        raise conflict((USE_S3, active), (LEGACY_ACTIVE, legacy))
     if active is not True and active is not False:
         key = USE_S3 if USE_S3 in config else LEGACY_ACTIVE
         raise SettingsError(

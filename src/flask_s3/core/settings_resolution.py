@@ -43,26 +43,45 @@ def _shown(key: str, value: Any, *, secret: bool) -> str:
     return f"{key} = '***'" if secret else f"{key} = {value!r}"
 
 
+def same_value(first: Any, second: Any) -> bool:
+    """Equal and of one type: ``True == 1`` must not let a wrongly typed value
+    hide behind a valid one under the other name."""
+    return type(first) is type(second) and bool(first == second)
+
+
+def conflict(
+    first: tuple[str, Any], second: tuple[str, Any], *, secret: bool = False
+) -> SettingsError:
+    shown = [_shown(*given, secret=secret) for given in (first, second)]
+    return SettingsError(
+        second[0],
+        f"{shown[0]} conflicts with {shown[1]}: they name the same setting, "
+        "so set only one of them",
+    )
+
+
 def lookup(
-    config: Mapping[str, Any], keys: tuple[str, ...], *, secret: bool = False
+    config: Mapping[str, Any],
+    keys: tuple[str, ...],
+    *,
+    secret: bool = False,
+    blank_is_unset: bool = False,
 ) -> tuple[str, Any] | None:
     """The one (key, value) a setting is given under, or None when unset.
 
     Two names holding different values would make the winner depend on which
     name we happened to read first, so that is an error rather than a choice.
     """
-    found = [(key, config[key]) for key in keys if key in config]
+    found = [
+        (key, config[key])
+        for key in keys
+        if key in config and not (blank_is_unset and config[key] == "")
+    ]
     if not found:
         return None
-    first_key, first_value = found[0]
-    for key, value in found[1:]:
-        if value != first_value:
-            raise SettingsError(
-                key,
-                f"{_shown(first_key, first_value, secret=secret)} conflicts with "
-                f"{_shown(key, value, secret=secret)}: they name the same setting, "
-                "so set only one of them",
-            )
+    for other in found[1:]:
+        if not same_value(found[0][1], other[1]):
+            raise conflict(found[0], other, secret=secret)
     return found[0]
 
 
@@ -71,12 +90,16 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for field in SETTING_FIELDS:
-        found = lookup(config, config_keys(field), secret=field.name in _SECRET_FIELDS)
+        found = lookup(
+            config,
+            config_keys(field),
+            secret=field.name in _SECRET_FIELDS,
+            # a blank optional string means "not set", as in 0.3.x
+            blank_is_unset=field.default is None,
+        )
         if found is None:
             continue
         key, value = found
-        if value == "" and field.default is None:
-            continue  # a blank optional string means "not set", as in 0.3.x
         raw[field.name] = value
         sources[field.name] = key
     try:
@@ -151,10 +174,13 @@ def _merge_deprecated_cache_control(
         return settings
     key, value = cache_control
     for name, existing in settings.headers.items():
-        if name.lower() == "cache-control" and existing != value:
+        if name.lower() != "cache-control":
+            continue
+        if existing != value:
             raise SettingsError(
                 key,
                 f"{key} = {value!r} conflicts with S3_HEADERS[{name!r}] = "
                 f"{existing!r}: keep only the S3_HEADERS entry",
             )
+        return settings
     return attrs.evolve(settings, headers={**settings.headers, "Cache-Control": value})
