@@ -46,6 +46,7 @@ BAD: dict[str, list[Any]] = {
     "cache_busting": ["False", 0],
     "access_key_id": [12345, True, b"AKIAEXAMPLE"],
     "secret_access_key": [FAKE_SECRET.encode(), [FAKE_SECRET], {FAKE_SECRET: 1}],
+    "session_token": [5, b"token"],
     "region": [1, ["eu-west-1"], True],
     "endpoint_url": [
         "localhost:9000",
@@ -69,6 +70,8 @@ BAD: dict[str, list[Any]] = {
         [(r"\.css$", {"Cache-Control": "no-cache"})],
     ],
     "override_testing": ["no", 0],
+    "object_acl": ["public", "PUBLIC-READ", True, 1],
+    "upload_concurrency": [0, 257, "4", 4.0, True],
 }
 
 CASES = [
@@ -95,7 +98,7 @@ def test_a_bad_value_is_an_error_naming_the_key_value_and_expectation(
     assert excinfo.value.key == key
     assert key in message
     assert expectation(FIELDS[name]) in message
-    if name == "secret_access_key":
+    if name in ("secret_access_key", "session_token"):
         assert "'***'" in message
         assert FAKE_SECRET not in message
         assert repr(bad) not in message

@@ -32,6 +32,7 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "cache_busting": ("S3_CACHE_BUSTING", "FLASKS3_CACHE_BUSTING"),
     "access_key_id": ("AWS_ACCESS_KEY_ID",),
     "secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
+    "session_token": ("AWS_SESSION_TOKEN",),
     "region": ("S3_REGION", "FLASKS3_REGION"),
     "endpoint_url": ("S3_ENDPOINT_URL", "FLASKS3_ENDPOINT_URL"),
     "url_style": ("S3_URL_STYLE", "FLASKS3_URL_STYLE"),
@@ -41,6 +42,8 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "force_mimetype": ("S3_FORCE_MIMETYPE", "FLASKS3_FORCE_MIMETYPE"),
     "filepath_headers": ("S3_FILEPATH_HEADERS", "FLASKS3_FILEPATH_HEADERS"),
     "override_testing": ("S3_OVERRIDE_TESTING", "FLASKS3_OVERRIDE_TESTING"),
+    "object_acl": ("S3_OBJECT_ACL", "FLASKS3_OBJECT_ACL"),
+    "upload_concurrency": ("S3_UPLOAD_CONCURRENCY", "FLASKS3_UPLOAD_CONCURRENCY"),
 }
 
 # field name -> the default the README documents for it.
@@ -56,6 +59,7 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "cache_busting": False,
     "access_key_id": None,
     "secret_access_key": None,
+    "session_token": None,
     "region": None,
     "endpoint_url": None,
     "url_style": "host",
@@ -65,6 +69,8 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "force_mimetype": False,
     "filepath_headers": {},
     "override_testing": True,
+    "object_acl": "public-read",
+    "upload_concurrency": 16,
 }
 
 # field name -> (a valid non-default config value, what Settings holds for it).
@@ -83,6 +89,7 @@ VALID: dict[str, tuple[Any, Any]] = {
     "cache_busting": (True, True),
     "access_key_id": ("AKIAEXAMPLEKEYID0000", "AKIAEXAMPLEKEYID0000"),
     "secret_access_key": (FAKE_SECRET, FAKE_SECRET),
+    "session_token": (FAKE_SECRET + "-token", FAKE_SECRET + "-token"),
     "region": ("eu-west-1", "eu-west-1"),
     "endpoint_url": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "url_style": ("path", "path"),
@@ -95,6 +102,8 @@ VALID: dict[str, tuple[Any, Any]] = {
         {r"\.woff2$": {"Access-Control-Allow-Origin": "*"}},
     ),
     "override_testing": (False, False),
+    "object_acl": ("private", "private"),
+    "upload_concurrency": (4, 4),
 }
 
 # field name -> another valid value, different from VALID's, for conflicts.
@@ -117,6 +126,8 @@ OTHER: dict[str, Any] = {
     "force_mimetype": False,
     "filepath_headers": {r"\.css$": {"Cache-Control": "no-cache"}},
     "override_testing": True,
+    "object_acl": "bucket-owner-read",
+    "upload_concurrency": 8,
 }
 
 DEFAULTS = Settings()
@@ -160,7 +171,7 @@ def test_field_metadata_lists_the_documented_name_then_the_legacy_one(
 
 def test_no_config_key_names_two_settings() -> None:
     keys = [key for keys in EXPECTED_NAMES.values() for key in keys]
-    assert len(keys) == len(set(keys)) == 38
+    assert len(keys) == len(set(keys)) == 43
 
 
 @pytest.mark.parametrize(("name", "key"), BY_LITERAL_NAME)
@@ -252,6 +263,8 @@ README_DEFAULTS = {
     "`[]`": (),
     "`''`": "",
     "`host`": "host",
+    "`public-read`": "public-read",
+    "`16`": 16,
 }
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import cattrs
 
-from flask_s3.core.settings import Domain, EndpointUrl, Pattern
+from flask_s3.core.settings import Concurrency, Domain, EndpointUrl, Pattern
 
 converter = cattrs.Converter(detailed_validation=True)
 
@@ -67,6 +67,13 @@ def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
     return EndpointUrl(text)
 
 
+def _concurrency(value: Any, _: Any) -> Concurrency:
+    number: int = _exact(int)(value, int)
+    if not 1 <= number <= 256:
+        raise ValueError(f"{number} is out of range")
+    return Concurrency(number)
+
+
 def _pattern(value: Any, _: Any) -> Pattern:
     text: str = _exact(str)(value, str)
     try:
@@ -93,3 +100,4 @@ for _alias, _hook in (
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
+converter.register_structure_hook(Concurrency, _concurrency)

@@ -14,6 +14,18 @@ from typing import Any, Literal, NewType
 import attrs
 
 UrlStyle = Literal["host", "path"]
+ObjectAcl = Literal[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+]
+
+Concurrency = NewType("Concurrency", int)
+"""How many uploads run at once: at least 1."""
 
 Domain = NewType("Domain", str)
 """A host name, optionally followed by a path, but never a scheme: the scheme
@@ -74,6 +86,11 @@ class Settings:
         repr=_mask_secret,
         metadata={"names": ("AWS_SECRET_ACCESS_KEY",), "expects": "a string"},
     )
+    session_token: str | None = attrs.field(
+        default=None,
+        repr=_mask_secret,
+        metadata={"names": ("AWS_SESSION_TOKEN",), "expects": "a string"},
+    )
     region: str | None = _setting(
         None, *_both("REGION"), expects="an AWS region name such as 'eu-west-1'"
     )
@@ -98,6 +115,14 @@ class Settings:
     )
     override_testing: bool = _setting(
         True, *_both("OVERRIDE_TESTING"), expects="True or False"
+    )
+    object_acl: ObjectAcl | None = _setting(
+        "public-read",
+        *_both("OBJECT_ACL"),
+        expects="a canned ACL such as 'public-read' or 'private', or None for no ACL",
+    )
+    upload_concurrency: Concurrency = _setting(
+        16, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
     )
 
     @property
