@@ -1,0 +1,392 @@
+"""Benchmark ``flask_s3.url_for`` against ``flask.url_for``, against templates on
+plain Flask, and against Flask-S3 0.3.3's ``url_for``, in one run.
+
+The README promises a ``url_for`` faster than Flask's own, and every asset link
+of every page goes through it, so the cost per call is the figure that matters;
+a template of 200 links shows whether the saving survives Jinja, where plain
+Flask calls ``app.url_for`` directly.
+
+Flask-S3 0.3.3 imports as ``flask_s3`` too, so it can share neither a process
+nor an environment with us: it runs in a venv of its own, created with pip on
+the first run under bench/.venvs/ with Flask and Werkzeug pinned to ours so
+that only the extension differs. Two processes can still drift apart (CPU
+frequency, memory layout), so the peer also times ``flask.url_for`` and a goal
+against 0.3.3 passes only when both the raw and the ``flask.url_for``-normalised
+speedups meet it.
+
+Run from the repository root with ``python bench/url_for.py``: it uses src/ of
+this checkout, installed or not, and exits with 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import flask
+from _timing import REPEAT, TARGET_SECONDS, seconds_per_call
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO / "src"))
+
+import flask_s3  # noqa: E402
+from flask_s3 import FlaskS3, url_for  # noqa: E402
+
+PEER_VENV = BENCH / ".venvs" / "flask-s3-0.3.3"
+PEER_SCRIPT = BENCH / "_flask_s3_033_peer.py"
+
+FILENAME = "css/app.css"
+BUCKET = "bench-bucket"
+S3_ROOT = f"https://{BUCKET}.s3.amazonaws.com"
+STATIC_LINKS = 200
+OTHER_LINKS = 10
+
+MAX_RATIO_VS_FLASK = 0.5
+MAX_RATIO_VS_PLAIN_TEMPLATE = 1.0
+MIN_SPEEDUP_VS_033 = 8.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    best_us: float
+    median_us: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Timing:
+        return cls(min(seconds) * 1e6, statistics.median(seconds) * 1e6)
+
+    def __str__(self) -> str:
+        return f"{self.best_us:8.2f} ({self.median_us:.2f})"
+
+
+def measure(func: Callable[[], object]) -> Timing:
+    return Timing.of(seconds_per_call(func))
+
+
+def expect(condition: bool, what: str) -> None:
+    """Refuse to report a figure for a call that did not do what it is named after."""
+    if not condition:
+        raise SystemExit(f"benchmark setup is wrong: {what}")
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    ours: Timing
+    base: Timing
+    goal: str
+    passed: bool
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.best_us / self.base.best_us
+
+
+# --- our side -----------------------------------------------------------------
+
+
+def make_app(root: Path, *, s3: bool, **config: Any) -> flask.Flask:
+    """An app with a static folder, an ``admin`` blueprint with its own, and two
+    ordinary endpoints for the templates' non-static links."""
+    app = flask.Flask("bench", static_folder=str(root / "static"), root_path=str(root))
+    app.config.update(config)
+    admin = flask.Blueprint(
+        "admin", "bench", static_folder=str(root / "admin_static"), root_path=str(root)
+    )
+    app.register_blueprint(admin, url_prefix="/admin")
+    app.add_url_rule("/", "index", lambda: "")
+    app.add_url_rule("/product/<int:pid>", "product", lambda pid: str(pid))
+    if s3:
+        FlaskS3(app)
+    return app
+
+
+def write_static_files(root: Path) -> None:
+    for folder in ("static", "admin_static"):
+        path = root / folder / FILENAME
+        path.parent.mkdir(parents=True)
+        path.write_text("body { color: #333; }\n")
+
+
+def per_call_rows(root: Path) -> tuple[list[Row], dict[str, Timing]]:
+    """Ours against ``flask.url_for`` on the same call; also returns our timings
+    and Flask's, keyed like the peer's, for the comparison with 0.3.3."""
+    calls: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "static": ("static 'css/app.css'", "static", {"filename": FILENAME}),
+        "query": (
+            "  + extra query value",
+            "static",
+            {"filename": FILENAME, "version": "3"},
+        ),
+        "blueprint": (
+            "blueprint 'admin.static'",
+            "admin.static",
+            {"filename": FILENAME},
+        ),
+    }
+    rows: list[Row] = []
+    timings: dict[str, Timing] = {}
+    app = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET)
+    with app.test_request_context():
+        for key, (label, endpoint, values) in calls.items():
+            ours = partial(url_for, endpoint, **values)
+            theirs = partial(flask.url_for, endpoint, **values)
+            expect(ours().startswith(S3_ROOT), f"{label}: {ours()} is not an S3 URL")
+            timings[f"ours {key}"] = measure(ours)
+            timings[f"flask {key}"] = measure(theirs)
+            rows.append(
+                flask_row(label, timings[f"ours {key}"], timings[f"flask {key}"])
+            )
+
+    busting = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET, S3_CACHE_BUSTING=True)
+    with busting.test_request_context():
+        ours = partial(url_for, "static", filename=FILENAME)
+        theirs = partial(flask.url_for, "static", filename=FILENAME)
+        expect("?v=" in ours(), f"cache busting: {ours()} has no version")
+        rows.append(
+            flask_row(
+                "cache busting (S3_CACHE_BUSTING)", measure(ours), measure(theirs)
+            )
+        )
+    return rows, timings
+
+
+def flask_row(label: str, ours: Timing, base: Timing) -> Row:
+    ratio = ours.best_us / base.best_us
+    return Row(
+        label, ours, base, f"<= {MAX_RATIO_VS_FLASK:.2f}x", ratio <= MAX_RATIO_VS_FLASK
+    )
+
+
+def template_source() -> str:
+    """200 distinct static links, with an ordinary link after every 20th."""
+    lines = []
+    for i in range(STATIC_LINKS):
+        lines.append(
+            f"<img src=\"{{{{ url_for('static', filename='img/{i}.png') }}}}\">"
+        )
+        if i % (STATIC_LINKS // OTHER_LINKS) == 0:
+            lines.append(f"<a href=\"{{{{ url_for('product', pid={i}) }}}}\">{i}</a>")
+    return "\n".join(lines)
+
+
+def template_row(root: Path) -> Row:
+    source = template_source()
+
+    def render_timing(app: flask.Flask, s3_links: int) -> Timing:
+        with app.test_request_context():
+            render = partial(flask.render_template, app.jinja_env.from_string(source))
+            expect(render().count(S3_ROOT) == s3_links, f"{s3_links} S3 links expected")
+            return measure(render)
+
+    ours = render_timing(make_app(root, s3=True, S3_BUCKET_NAME=BUCKET), STATIC_LINKS)
+    plain = render_timing(make_app(root, s3=False), 0)
+    ratio = ours.best_us / plain.best_us
+    return Row(
+        f"{STATIC_LINKS} static + {OTHER_LINKS} other links",
+        ours,
+        plain,
+        f"<= {MAX_RATIO_VS_PLAIN_TEMPLATE:.2f}x",
+        ratio <= MAX_RATIO_VS_PLAIN_TEMPLATE,
+        f"{ours.best_us / (STATIC_LINKS + OTHER_LINKS):.2f} vs "
+        f"{plain.best_us / (STATIC_LINKS + OTHER_LINKS):.2f} µs per link",
+    )
+
+
+# --- Flask-S3 0.3.3, in its own venv and process -----------------------------
+
+
+def peer_python() -> Path:
+    if os.name == "nt":
+        return PEER_VENV / "Scripts" / "python.exe"
+    return PEER_VENV / "bin" / "python"
+
+
+def ensure_peer_venv() -> Path:
+    """Create or update the 0.3.3 venv; a marker file skips pip once it matches."""
+    requirements = [
+        "Flask-S3==0.3.3",
+        "six",
+        f"flask=={version('flask')}",
+        f"werkzeug=={version('werkzeug')}",
+    ]
+    marker = PEER_VENV / "bench-requirements.txt"
+    wanted = "\n".join(requirements) + "\n"
+    python = peer_python()
+    if python.exists() and marker.exists() and marker.read_text() == wanted:
+        return python
+    print(f"setting up {PEER_VENV.relative_to(REPO)} ...", file=sys.stderr)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            *requirements,
+        ],
+        check=True,
+    )
+    marker.write_text(wanted)
+    return python
+
+
+def run_peer() -> dict[str, Any]:
+    python = ensure_peer_venv()
+    # -E: no PYTHONPATH that could lead to our src/; -s: no user site-packages.
+    done = subprocess.run(
+        [str(python), "-E", "-s", str(PEER_SCRIPT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the 0.3.3 peer failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    expect(
+        Path(result["module"]).resolve().is_relative_to(PEER_VENV),
+        f"the peer imported flask_s3 from {result['module']}",
+    )
+    for name, url in result["urls"].items():
+        if name.startswith("0.3.3"):
+            expect(url.startswith(S3_ROOT), f"0.3.3 {name}: {url} is not an S3 URL")
+    return result
+
+
+def peer_rows(ours: dict[str, Timing], peer: dict[str, Any]) -> list[Row]:
+    timings = {name: Timing.of(seconds) for name, seconds in peer["timings"].items()}
+    labels = {
+        "static": "static 'css/app.css'",
+        "query": "  + extra query value",
+        "blueprint": "blueprint 'admin.static'",
+    }
+    rows = []
+    for key, label in labels.items():
+        mine, old = ours[f"ours {key}"], timings[f"0.3.3 {key}"]
+        raw = old.best_us / mine.best_us
+        yardstick = ours[f"flask {key}"].best_us / timings[f"flask {key}"].best_us
+        normalised = raw * yardstick
+        rows.append(
+            Row(
+                label,
+                mine,
+                old,
+                f">= {MIN_SPEEDUP_VS_033:.0f}x faster",
+                min(raw, normalised) >= MIN_SPEEDUP_VS_033,
+                f"{raw:.1f}x faster raw, {normalised:.1f}x normalised "
+                f"(flask.url_for {ours[f'flask {key}'].best_us:.2f} here, "
+                f"{timings[f'flask {key}'].best_us:.2f} in peer)",
+            )
+        )
+    return rows
+
+
+# --- report -------------------------------------------------------------------
+
+
+def print_section(title: str, base_name: str, rows: list[Row]) -> None:
+    ours_head, base_head = "ours µs", f"{base_name} µs"
+    width = max(len(base_head), len(str(rows[0].base)))
+    print(f"\n{title}")
+    print(
+        f"  {'call':<33} {ours_head:>19}   {base_head:>{width}}   "
+        f"{'ratio':>6}  {'goal':<15} result"
+    )
+    for row in rows:
+        print(
+            f"  {row.label:<33} {row.ours!s:>19}   {row.base!s:>{width}}   "
+            f"{row.ratio:5.2f}x  {row.goal:<15} {'PASS' if row.passed else 'MISS'}"
+        )
+        if row.note:
+            print(f"  {'':<33}   {row.note}")
+
+
+def checkout() -> str:
+    """The commit measured, and whether src/ differs from it."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {head}" + (" + uncommitted changes in src/" if dirty else "")
+
+
+def main() -> int:
+    expect(
+        Path(flask_s3.__file__).resolve().is_relative_to(REPO / "src"),
+        f"imported flask_s3 from {flask_s3.__file__}, not this checkout's src/",
+    )
+    peer = run_peer()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_static_files(root)
+        flask_rows, ours = per_call_rows(root)
+        template = template_row(root)
+    old_rows = peer_rows(ours, peer)
+
+    versions = peer["versions"]
+    print("flask_s3.url_for benchmark")
+    print(
+        f"  ours : src/flask_s3 at {checkout()}, Python {sys.version.split()[0]}, "
+        f"Flask {version('flask')}, Werkzeug {version('werkzeug')}"
+    )
+    print(
+        f"  0.3.3: Flask-S3 {versions['flask-s3']} in "
+        f"{PEER_VENV.relative_to(REPO)}, Python {versions['python']}, "
+        f"Flask {versions['flask']}, Werkzeug {versions['werkzeug']}"
+    )
+    print(
+        f"  timeit: {REPEAT} runs of ~{TARGET_SECONDS} s per figure after a warm-up, "
+        "in µs per call (per render for the template),\n"
+        "  given as best run (median run); ratio = ours / baseline, of the best runs"
+    )
+    print_section(
+        "1. Per call, inside test_request_context(), vs flask.url_for on the same call",
+        "flask.url_for",
+        flask_rows,
+    )
+    print_section(
+        "2. Jinja template, per render, vs the same template on plain Flask",
+        "plain Flask",
+        [template],
+    )
+    print_section(
+        "3. Per call vs Flask-S3 0.3.3 url_for (its own venv and process); "
+        "PASS needs raw and normalised speedups",
+        "0.3.3",
+        old_rows,
+    )
+    rows = [*flask_rows, template, *old_rows]
+    missed = sum(not row.passed for row in rows)
+    print(f"\n{len(rows) - missed}/{len(rows)} goals met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
