@@ -10,14 +10,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flask_s3.core.upload_result import UploadFailed, UploadResult
+    from flask_s3.flask.create_all import create_all
     from flask_s3.flask.extension import FlaskS3
     from flask_s3.flask.url_for import url_for
 
-__all__ = ["FlaskS3", "url_for"]
+__all__ = ["FlaskS3", "UploadFailed", "UploadResult", "create_all", "url_for"]
 
 _HOMES = {
     "FlaskS3": "flask_s3.flask.extension",
     "url_for": "flask_s3.flask.url_for",
+    "create_all": "flask_s3.flask.create_all",
+    "UploadFailed": "flask_s3.core.upload_result",
+    "UploadResult": "flask_s3.core.upload_result",
 }
 
 

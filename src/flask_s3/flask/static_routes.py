@@ -48,3 +48,13 @@ def static_route(app: Flask, endpoint: str) -> StaticRoute | None:
         if rule.endpoint == endpoint:
             return _route(app, rule)
     return None
+
+
+def static_routes(app: Flask) -> list[StaticRoute]:
+    """Every static route the app serves: its own and each registered blueprint's."""
+    routes = (
+        _route(app, rule)
+        for rule in app.url_map.iter_rules()
+        if is_static_endpoint(rule.endpoint)
+    )
+    return [route for route in routes if route is not None]

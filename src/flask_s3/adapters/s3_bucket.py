@@ -1,0 +1,225 @@
+"""The bucket, through boto3: the client, creation, ACL mode, manifest, objects.
+
+Each method is one S3 conversation with its errors translated into what the
+user has to check, so the layers above never see a bare ``ClientError`` for a
+mistake they could have fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from flask_s3.core.manifest import (
+    LEGACY_HASHES_KEY,
+    Manifest,
+    manifest_key,
+    parse_legacy_hashes,
+    parse_manifest,
+    serialize_manifest,
+)
+from flask_s3.core.settings import Settings
+from flask_s3.core.upload_plan import PlannedAsset
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+logger = logging.getLogger("flask_s3")
+
+MIB = 1024 * 1024
+MULTIPART_THRESHOLD = 8 * MIB
+_GZIP_IN_MEMORY = 8 * MIB
+_MISSING = ("404", "NoSuchBucket", "NotFound")
+
+
+def _mask(value: str | None) -> str:
+    return "None" if value is None else "'***'"
+
+
+@attrs.frozen
+class Credentials:
+    """Explicit credentials; all None leaves boto3's default chain in charge."""
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = attrs.field(default=None, repr=_mask)
+    session_token: str | None = attrs.field(default=None, repr=_mask)
+
+
+class BucketError(Exception):
+    """A bucket that cannot be used as it is; the message says what to check."""
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def make_client(
+    settings: Settings, credentials: Credentials, *, config: Config | None = None
+) -> S3Client:
+    """An S3 client with the standard retry mode and a connection pool as large
+    as the upload concurrency, so threads never wait for a connection."""
+    base = Config(
+        retries={"mode": "standard"},
+        max_pool_connections=settings.upload_concurrency + 2,
+        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+    )
+    session = boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+    return session.client(
+        "s3",
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=base.merge(config) if config is not None else base,
+    )
+
+
+class Bucket:
+    def __init__(self, client: S3Client, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._transfer = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_THRESHOLD,
+            max_concurrency=4,
+        )
+
+    def ensure_exists(self, region: str | None) -> bool:
+        """Create the bucket when it is missing; True when it was created."""
+        try:
+            self.client.head_bucket(Bucket=self.name)
+            return False
+        except ClientError as exc:
+            if error_code(exc) not in _MISSING:
+                raise self._explain(exc) from None
+        configuration: Any = {}
+        if region and region != "us-east-1":
+            configuration = {
+                "CreateBucketConfiguration": {"LocationConstraint": region}
+            }
+        self.client.create_bucket(Bucket=self.name, **configuration)
+        logger.info("created bucket %s in %s", self.name, region or "us-east-1")
+        return True
+
+    def _explain(self, exc: ClientError) -> BucketError:
+        metadata = exc.response.get("ResponseMetadata", {})
+        status = metadata.get("HTTPStatusCode")
+        if status == 301 or error_code(exc) == "PermanentRedirect":
+            actual = metadata.get("HTTPHeaders", {}).get("x-amz-bucket-region")
+            where = f"region {actual!r}" if actual else "another region"
+            return BucketError(
+                f"bucket {self.name!r} is in {where}, not the one the client used: "
+                f"set S3_REGION to {actual or 'the bucket region'}"
+            )
+        if status == 403:
+            return BucketError(
+                f"access to bucket {self.name!r} is denied: check the credentials, "
+                "that they allow s3:ListBucket on it, and that the bucket is yours "
+                "(bucket names are global, so another account may own it)"
+            )
+        return BucketError(f"bucket {self.name!r} cannot be used: {exc}")
+
+    def accepts_acls(self) -> bool:
+        """False when Object Ownership is BucketOwnerEnforced, the S3 default
+        since April 2023: such a bucket rejects every request that sets an ACL."""
+        try:
+            controls = self.client.get_bucket_ownership_controls(Bucket=self.name)
+        except ClientError as exc:
+            if error_code(exc) == "OwnershipControlsNotFoundError":
+                return True
+            raise self._explain(exc) from None
+        rules = controls["OwnershipControls"]["Rules"]
+        if any(rule["ObjectOwnership"] == "BucketOwnerEnforced" for rule in rules):
+            logger.info(
+                "bucket %s has ACLs disabled (Object Ownership: BucketOwnerEnforced), "
+                "so no ACLs are sent; grant public read with a bucket policy",
+                self.name,
+            )
+            return False
+        return True
+
+    def make_public(self) -> None:
+        self.client.put_bucket_acl(Bucket=self.name, ACL="public-read")
+
+    def _read(self, key: str) -> bytes | None:
+        try:
+            response = self.client.get_object(Bucket=self.name, Key=key)
+        except ClientError as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+        return response["Body"].read()
+
+    def read_manifest(self, prefix: str) -> Manifest:
+        """Our manifest, else 0.3.x's .file-hashes, else an empty record."""
+        body = self._read(manifest_key(prefix))
+        if body is not None:
+            return parse_manifest(body)
+        legacy = self._read(LEGACY_HASHES_KEY)
+        if legacy is not None:
+            return parse_legacy_hashes(legacy)
+        return Manifest()
+
+    def write_manifest(self, prefix: str, manifest: Manifest) -> None:
+        self.client.put_object(
+            Bucket=self.name,
+            Key=manifest_key(prefix),
+            Body=serialize_manifest(manifest),
+            ContentType="application/json",
+            CacheControl="no-cache",
+        )
+
+    def upload(self, item: PlannedAsset) -> None:
+        """Send one asset, streaming: small bodies in one PUT, big ones in
+        multipart chunks, gzip through a spool that goes to disk when large."""
+        arguments: Any = item.spec.put_arguments()
+        with open(item.asset.local_path, "rb") as source:
+            if item.spec.gzip:
+                with _gzipped(source) as body:
+                    self._send(body, item.key, arguments)
+            else:
+                self._send(source, item.key, arguments)
+
+    def _send(self, body: IO[bytes], key: str, arguments: Any) -> None:
+        size = body.seek(0, 2)
+        body.seek(0)
+        if size < MULTIPART_THRESHOLD:
+            self.client.put_object(Bucket=self.name, Key=key, Body=body, **arguments)
+        else:
+            self.client.upload_fileobj(
+                body, self.name, key, ExtraArgs=arguments, Config=self._transfer
+            )
+
+
+@contextlib.contextmanager
+def _gzipped(source: IO[bytes]) -> Iterator[IO[bytes]]:
+    """Deterministic gzip (no name, no timestamp): the same input always gives
+    the same bytes, so re-uploads do not change ETags for nothing."""
+    with tempfile.SpooledTemporaryFile(max_size=_GZIP_IN_MEMORY) as spool:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=spool, mtime=0) as packed:
+            shutil.copyfileobj(source, packed, MIB)
+        spool.seek(0)
+        yield spool
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed request: S3's code and message, or the OS error."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"

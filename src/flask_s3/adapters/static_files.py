@@ -1,0 +1,93 @@
+"""Reading static folders from disk: the walk and the hashing.
+
+The walk follows symlinks, as Flask's ``send_from_directory`` does, but never
+out of the static folder: a link to ``/etc`` or to the project root would
+otherwise publish files nobody meant to serve. Loops are cut, and names that
+are not valid UTF-8 are skipped, since no S3 key can hold them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from flask_s3.adapters.file_hashes import sha1_of_file
+from flask_s3.core.static_assets import Asset, Listing, StaticRoot, is_hidden
+from flask_s3.core.upload_plan import LocalFile
+
+logger = logging.getLogger("flask_s3")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
+    """Every regular file under the root's folder, relative and ``/``-separated."""
+    base = os.path.realpath(root.folder)
+    if not os.path.isdir(base):
+        logger.warning(
+            "static folder %s of endpoint %r does not exist; nothing to upload from it",
+            root.folder,
+            root.endpoint,
+        )
+        return Listing(root, ())
+    found: list[str] = []
+    pending: list[tuple[str, str, frozenset[str]]] = [
+        ("", root.folder, frozenset({base}))
+    ]
+    while pending:
+        relative_dir, directory, ancestors = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = (
+                    f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                )
+                if not include_hidden and is_hidden(entry.name):
+                    continue
+                if not _valid_name(entry.path):
+                    continue
+                real = os.path.realpath(entry.path)
+                if entry.is_symlink() and not _inside(real, base):
+                    logger.warning(
+                        "skipping %s: it is a symlink to %s, outside the static "
+                        "folder %s",
+                        entry.path,
+                        real,
+                        base,
+                    )
+                    continue
+                if entry.is_dir():
+                    if real in ancestors:
+                        logger.warning("skipping %s: a symlink loop", entry.path)
+                        continue
+                    pending.append((relative, entry.path, ancestors | {real}))
+                elif entry.is_file():
+                    found.append(relative)
+    return Listing(root, tuple(sorted(found)))
+
+
+def _valid_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        logger.warning(
+            "skipping %r: its name is not valid UTF-8, so it cannot be an S3 key",
+            path,
+        )
+        return False
+    return True
+
+
+def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
+    """SHA-1 and size of each asset; hashlib releases the GIL, so big trees
+    hash in parallel."""
+
+    def local_file(asset: Asset) -> LocalFile:
+        size = os.stat(asset.local_path).st_size
+        return LocalFile(asset, sha1_of_file(asset.local_path), size)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(local_file, assets))

@@ -1,0 +1,84 @@
+"""The bucket's record of what we uploaded, and how.
+
+Reading it replaces a HEAD request per object, which is what makes a no-change
+run cheap. The record is only ever a subset of the truth: it lists a key only
+once the object is known to hold that content with that spec. Flask-S3 0.3.x's
+``.file-hashes`` is read as a fallback, so a bucket it managed is not uploaded
+again in full on its first run with us.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import attrs
+
+from flask_s3.core.conversion import converter
+
+MANIFEST_NAME = ".flask-s3-manifest.json"
+LEGACY_HASHES_KEY = ".file-hashes"
+FORMAT_VERSION = 1
+
+
+@attrs.frozen
+class ManifestEntry:
+    sha1: str
+    fingerprint: str | None
+    """None for entries taken from 0.3.x's .file-hashes, which did not record
+    how a file was sent; such an entry is trusted as it is."""
+
+
+@attrs.frozen
+class Manifest:
+    entries: Mapping[str, ManifestEntry] = attrs.field(factory=dict)
+    version: int = FORMAT_VERSION
+
+
+class ManifestError(ValueError):
+    """The manifest object exists but cannot be read; uploading over it blindly
+    could lose track of what the bucket holds."""
+
+
+def manifest_key(prefix: str) -> str:
+    """Each S3_PREFIX keeps its own manifest, so apps sharing a bucket under
+    different prefixes never overwrite each other's record."""
+    stripped = prefix.strip("/")
+    return f"{stripped}/{MANIFEST_NAME}" if stripped else MANIFEST_NAME
+
+
+def parse_manifest(body: bytes) -> Manifest:
+    try:
+        raw = json.loads(body)
+        manifest = converter.structure(raw, Manifest)
+    except Exception as exc:
+        raise ManifestError(
+            f"the manifest {MANIFEST_NAME} is not valid: {exc}; delete it to "
+            "upload everything again"
+        ) from None
+    if manifest.version != FORMAT_VERSION:
+        raise ManifestError(
+            f"the manifest {MANIFEST_NAME} has format {manifest.version}, "
+            f"this version of Flask-S3 reads format {FORMAT_VERSION}"
+        )
+    return manifest
+
+
+def parse_legacy_hashes(body: bytes) -> Manifest:
+    """0.3.x wrote ``{"/static/a.css": sha1}``: keys with a leading slash."""
+    try:
+        raw = json.loads(body)
+        hashes = converter.structure(raw, dict[str, str])
+    except Exception as exc:
+        raise ManifestError(
+            f"{LEGACY_HASHES_KEY} (written by Flask-S3 0.3.x) is not valid: {exc}; "
+            "delete it to upload everything again"
+        ) from None
+    return Manifest(
+        {path.lstrip("/"): ManifestEntry(sha1, None) for path, sha1 in hashes.items()}
+    )
+
+
+def serialize_manifest(manifest: Manifest) -> bytes:
+    unstructured = converter.unstructure(manifest)
+    return json.dumps(unstructured, sort_keys=True, separators=(",", ":")).encode()

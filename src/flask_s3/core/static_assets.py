@@ -1,0 +1,98 @@
+"""Which local files become which objects: discovery over a listing.
+
+The filesystem walk is an adapter; this module decides, from the relative
+paths it found, what is published and under which key. Keeping the decision
+here lets the rules (hidden files, the path filter, key clashes) be tested on
+any listing without touching a disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import attrs
+
+from flask_s3.core.settings import Settings
+from flask_s3.core.urls import object_key
+
+
+@attrs.frozen
+class StaticRoot:
+    """A static folder and the URL path Flask serves it at."""
+
+    folder: str
+    url_path: str
+    endpoint: str = "static"
+
+
+@attrs.frozen
+class Listing:
+    """What a walk of one static root found: paths relative to its folder,
+    always with ``/`` separators."""
+
+    root: StaticRoot
+    relative_paths: tuple[str, ...]
+
+
+@attrs.frozen
+class Asset:
+    key: str
+    root: StaticRoot
+    relative_path: str
+
+    @property
+    def local_path(self) -> str:
+        return f"{self.root.folder.rstrip('/')}/{self.relative_path}"
+
+
+class DuplicateKey(ValueError):
+    """Two files would be written to the same key, and one would silently win."""
+
+
+def is_hidden(relative_path: str) -> bool:
+    """Dot-files and anything under a dot-directory (``.git/``, ``.env``) stay
+    private: publishing them by accident can leak secrets."""
+    return any(part.startswith(".") for part in relative_path.split("/"))
+
+
+def discover_assets(
+    settings: Settings,
+    listings: Iterable[Listing],
+    *,
+    include_hidden: bool = False,
+    filepath_filter_regex: str | None = None,
+) -> list[Asset]:
+    """The assets to publish, in listing order, each with its object key."""
+    try:
+        path_filter = (
+            re.compile(filepath_filter_regex) if filepath_filter_regex else None
+        )
+    except re.error as exc:
+        raise ValueError(
+            f"filepath_filter_regex {filepath_filter_regex!r} is not a regular "
+            f"expression: {exc}"
+        ) from None
+    assets: list[Asset] = []
+    owners: dict[str, Asset] = {}
+    for listing in listings:
+        for relative_path in listing.relative_paths:
+            if not include_hidden and is_hidden(relative_path):
+                continue
+            if path_filter is not None and not path_filter.search(relative_path):
+                continue
+            asset = Asset(
+                object_key(settings, listing.root.url_path, relative_path),
+                listing.root,
+                relative_path,
+            )
+            clash = owners.get(asset.key)
+            if clash is not None:
+                raise DuplicateKey(
+                    f"{clash.local_path} and {asset.local_path} would both be "
+                    f"uploaded as {asset.key!r}: give one of their static folders "
+                    "another static_url_path"
+                )
+            owners[asset.key] = asset
+            assets.append(asset)
+    return assets

@@ -1,0 +1,159 @@
+"""What is sent with each object: Content-Type, encoding, headers, metadata, ACL.
+
+The spec is derived from settings and the asset's path alone, so the plan can
+show it before anything is sent, and its fingerprint goes into the manifest: a
+changed header then re-uploads files whose bytes did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+from collections.abc import Mapping
+
+import attrs
+
+from flask_s3.core.settings import Settings
+
+# Header names that are boto3 put_object parameters; any other header is
+# stored as user metadata (x-amz-meta-*).
+_PARAMETERS = {
+    "cache-control": "CacheControl",
+    "content-disposition": "ContentDisposition",
+    "content-encoding": "ContentEncoding",
+    "content-language": "ContentLanguage",
+    "content-type": "ContentType",
+    "expires": "Expires",
+}
+_METADATA_PREFIX = "x-amz-meta-"
+
+# Python's built-in table, never the machine's /etc/mime.types, so that two
+# machines plan the same Content-Type; completed with types it lacks or gets
+# wrong for the web.
+_MIME_TYPES = mimetypes.MimeTypes()
+_WEB_TYPES = {
+    ".avif": "image/avif",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".mjs": "text/javascript",
+    ".otf": "font/otf",
+    ".svg": "image/svg+xml",
+    ".ttf": "font/ttf",
+    ".wasm": "application/wasm",
+    ".webmanifest": "application/manifest+json",
+    ".webp": "image/webp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+}
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def guess_content_type(relative_path: str) -> str:
+    name = relative_path.rsplit("/", 1)[-1].lower()
+    extension = name[name.rfind(".") :] if "." in name else ""
+    known = _WEB_TYPES.get(extension)
+    if known is not None:
+        return known
+    guessed, _ = _MIME_TYPES.guess_type(name, strict=False)
+    return guessed or DEFAULT_CONTENT_TYPE
+
+
+@attrs.frozen
+class UploadSpec:
+    """Everything about an upload except the bytes."""
+
+    gzip: bool
+    acl: str | None
+    parameters: tuple[tuple[str, str], ...]
+    metadata: tuple[tuple[str, str], ...]
+
+    @property
+    def content_type(self) -> str:
+        return dict(self.parameters)["ContentType"]
+
+    @property
+    def content_encoding(self) -> str | None:
+        return dict(self.parameters).get("ContentEncoding")
+
+    @property
+    def cache_control(self) -> str | None:
+        return dict(self.parameters).get("CacheControl")
+
+    def put_arguments(self) -> dict[str, object]:
+        """Keyword arguments for boto3's put_object / upload_fileobj."""
+        arguments: dict[str, object] = dict(self.parameters)
+        if self.metadata:
+            arguments["Metadata"] = dict(self.metadata)
+        if self.acl is not None:
+            arguments["ACL"] = self.acl
+        return arguments
+
+    @property
+    def fingerprint(self) -> str:
+        canonical = json.dumps(
+            [self.gzip, self.acl, self.parameters, self.metadata], sort_keys=True
+        )
+        return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()
+
+
+def _merged(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Later layers win; header names compare case-insensitively."""
+    merged: dict[str, tuple[str, str]] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            merged[name.lower()] = (name, value)
+    return {name: value for name, value in merged.values()}
+
+
+def should_gzip(settings: Settings, relative_path: str) -> bool:
+    if not settings.gzip:
+        return False
+    if not settings.gzip_only_exts:
+        return True
+    return any(
+        relative_path.endswith(extension) for extension in settings.gzip_only_exts
+    )
+
+
+def upload_spec(
+    settings: Settings, relative_path: str, *, acl: str | None
+) -> UploadSpec:
+    """The spec of one asset. ``acl`` is the object ACL to send, or None where
+    the bucket takes no ACLs (Object Ownership: BucketOwnerEnforced)."""
+    path_headers = [
+        headers
+        for pattern, headers in settings.filepath_headers.items()
+        if re.search(pattern, relative_path)
+    ]
+    guessed = {"Content-Type": guess_content_type(relative_path)}
+    layers = (
+        [settings.headers, guessed, *path_headers]
+        if settings.force_mimetype
+        else [guessed, settings.headers, *path_headers]
+    )
+    gzip = should_gzip(settings, relative_path)
+    if gzip:
+        layers.append({"Content-Encoding": "gzip"})
+    parameters: list[tuple[str, str]] = []
+    metadata: list[tuple[str, str]] = []
+    for name, value in _merged(*layers).items():
+        parameter = _PARAMETERS.get(name.lower())
+        if parameter is not None:
+            parameters.append((parameter, value))
+        else:
+            lowered = name.lower()
+            key = (
+                lowered[len(_METADATA_PREFIX) :]
+                if lowered.startswith(_METADATA_PREFIX)
+                else name
+            )
+            metadata.append((key, value))
+    return UploadSpec(
+        gzip=gzip,
+        acl=acl,
+        parameters=tuple(sorted(parameters)),
+        metadata=tuple(sorted(metadata)),
+    )

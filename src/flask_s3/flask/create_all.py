@@ -1,0 +1,138 @@
+"""``create_all``: publish an app's static assets, with 0.3.x's signature.
+
+The app does not have to be running: the static folders and the URL paths they
+are served at are read from its URL map, which exists once blueprints are
+registered.
+"""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+from flask import Flask
+
+from flask_s3.adapters.publishing import OnDone, publish
+from flask_s3.adapters.s3_bucket import Bucket, Credentials, make_client
+from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.core.settings import Settings
+from flask_s3.core.settings_resolution import SettingsError, resolve_settings
+from flask_s3.core.static_assets import StaticRoot, discover_assets
+from flask_s3.core.upload_plan import UploadPlan, plan_uploads
+from flask_s3.core.upload_result import UploadResult
+from flask_s3.flask.static_routes import static_routes
+
+
+@attrs.frozen
+class UploadOptions:
+    """The knobs of one run, beyond the app's settings."""
+
+    user: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    bucket_name: str | None = None
+    location: str | None = None
+    include_hidden: bool = False
+    filepath_filter_regex: str | None = None
+    put_bucket_acl: bool = True
+
+
+def run_settings(app: Flask, options: UploadOptions) -> Settings:
+    """The app's settings with the run's overrides; a bucket is required."""
+    settings = resolve_settings(app.config)
+    settings = attrs.evolve(
+        settings,
+        bucket_name=options.bucket_name or settings.bucket_name,
+        region=options.location or settings.region,
+    )
+    if settings.bucket_name is None:
+        raise SettingsError(
+            "S3_BUCKET_NAME",
+            "no bucket to upload to: set S3_BUCKET_NAME or pass bucket_name=",
+        )
+    return settings
+
+
+def credentials(settings: Settings, options: UploadOptions) -> Credentials:
+    """Arguments first, then the config; boto3's own chain when neither has any."""
+    if options.user or options.password:
+        return Credentials(options.user, options.password)
+    return Credentials(
+        settings.access_key_id, settings.secret_access_key, settings.session_token
+    )
+
+
+def static_roots(app: Flask) -> list[StaticRoot]:
+    return [
+        StaticRoot(route.folder, route.url_path, route.endpoint)
+        for route in static_routes(app)
+    ]
+
+
+def prepare(app: Flask, options: UploadOptions) -> tuple[Settings, Bucket, UploadPlan]:
+    """Everything up to the upload itself: settings, bucket, plan."""
+    settings = run_settings(app, options)
+    assert settings.bucket_name is not None
+    listings = [
+        list_static_root(root, include_hidden=options.include_hidden)
+        for root in static_roots(app)
+    ]
+    assets = discover_assets(
+        settings,
+        listings,
+        include_hidden=options.include_hidden,
+        filepath_filter_regex=options.filepath_filter_regex,
+    )
+    local_files = hash_assets(assets)
+    bucket = Bucket(
+        make_client(settings, credentials(settings, options)), settings.bucket_name
+    )
+    bucket.ensure_exists(settings.region)
+    accepts_acls = bucket.accepts_acls()
+    if options.put_bucket_acl and accepts_acls:
+        bucket.make_public()
+    remote = bucket.read_manifest(settings.prefix)
+    plan = plan_uploads(
+        settings,
+        local_files,
+        remote,
+        acl=settings.object_acl if accepts_acls else None,
+    )
+    return settings, bucket, plan
+
+
+def create_all(
+    app: Flask,
+    user: str | None = None,
+    password: str | None = None,
+    bucket_name: str | None = None,
+    location: str | None = None,
+    include_hidden: bool = False,
+    filepath_filter_regex: str | None = None,
+    put_bucket_acl: bool = True,
+    *,
+    on_done: OnDone | None = None,
+) -> UploadResult:
+    """Upload every static asset of ``app`` and its registered blueprints.
+
+    Raises `flask_s3.UploadFailed` listing the keys that did not arrive; they
+    are left out of the manifest, so running it again sends exactly those.
+    """
+    started = time.monotonic()
+    options = UploadOptions(
+        user,
+        password,
+        bucket_name,
+        location,
+        include_hidden,
+        filepath_filter_regex,
+        put_bucket_acl,
+    )
+    settings, bucket, plan = prepare(app, options)
+    return publish(
+        bucket,
+        plan,
+        prefix=settings.prefix,
+        concurrency=settings.upload_concurrency,
+        started=started,
+        on_done=on_done,
+    )
