@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 
 import attrs
+from cattrs import transform_error
+from cattrs.errors import BaseValidationError
 
 from flask_s3.core.conversion import converter
 
@@ -47,14 +49,22 @@ def manifest_key(prefix: str) -> str:
     return f"{stripped}/{MANIFEST_NAME}" if stripped else MANIFEST_NAME
 
 
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, BaseValidationError):
+        return "; ".join(transform_error(exc))
+    return str(exc)
+
+
 def parse_manifest(body: bytes) -> Manifest:
     try:
         raw = json.loads(body)
+        if not isinstance(raw, dict) or set(raw) != {"entries", "version"}:
+            raise ValueError("expected an object with 'entries' and 'version'")
         manifest = converter.structure(raw, Manifest)
     except Exception as exc:
         raise ManifestError(
-            f"the manifest {MANIFEST_NAME} is not valid: {exc}; delete it to "
-            "upload everything again"
+            f"the manifest {MANIFEST_NAME} is not valid ({_problem(exc)}); delete "
+            "it to upload everything again"
         ) from None
     if manifest.version != FORMAT_VERSION:
         raise ManifestError(
@@ -71,8 +81,8 @@ def parse_legacy_hashes(body: bytes) -> Manifest:
         hashes = converter.structure(raw, dict[str, str])
     except Exception as exc:
         raise ManifestError(
-            f"{LEGACY_HASHES_KEY} (written by Flask-S3 0.3.x) is not valid: {exc}; "
-            "delete it to upload everything again"
+            f"{LEGACY_HASHES_KEY} (written by Flask-S3 0.3.x) is not valid "
+            f"({_problem(exc)}); delete it to upload everything again"
         ) from None
     return Manifest(
         {path.lstrip("/"): ManifestEntry(sha1, None) for path, sha1 in hashes.items()}

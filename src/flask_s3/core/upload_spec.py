@@ -49,6 +49,15 @@ _WEB_TYPES = {
     ".woff2": "font/woff2",
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# A pre-compressed file (app.css.gz) is sent as it is, without a
+# Content-Encoding, so its type is the archive's, not the inner file's.
+_ARCHIVE_TYPES = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+    "compress": "application/x-compress",
+}
 
 
 def guess_content_type(relative_path: str) -> str:
@@ -57,7 +66,9 @@ def guess_content_type(relative_path: str) -> str:
     known = _WEB_TYPES.get(extension)
     if known is not None:
         return known
-    guessed, _ = _MIME_TYPES.guess_type(name, strict=False)
+    guessed, encoding = _MIME_TYPES.guess_type(name, strict=False)
+    if encoding is not None:
+        return _ARCHIVE_TYPES.get(encoding, DEFAULT_CONTENT_TYPE)
     return guessed or DEFAULT_CONTENT_TYPE
 
 

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flask_s3.core.manifest import (
+    Manifest,
+    ManifestEntry,
+    ManifestError,
+    manifest_key,
+    parse_legacy_hashes,
+    parse_manifest,
+    serialize_manifest,
+)
+
+
+def test_round_trip_and_stable_bytes() -> None:
+    manifest = Manifest(
+        {"b": ManifestEntry("2" * 40, "f"), "a": ManifestEntry("1" * 40, None)}
+    )
+    body = serialize_manifest(manifest)
+    assert parse_manifest(body) == manifest
+    assert json.loads(body) == {
+        "entries": {
+            "a": {"sha1": "1" * 40, "fingerprint": None},
+            "b": {"sha1": "2" * 40, "fingerprint": "f"},
+        },
+        "version": 1,
+    }
+    assert body == serialize_manifest(
+        Manifest(dict(reversed(manifest.entries.items())))
+    )
+
+
+def test_legacy_file_hashes_drop_the_leading_slash() -> None:
+    body = json.dumps({"/static/a.css": "abc", "/Pre/static/b.js": "def"}).encode()
+    assert parse_legacy_hashes(body) == Manifest(
+        {
+            "static/a.css": ManifestEntry("abc", None),
+            "Pre/static/b.js": ManifestEntry("def", None),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"entries": {"a": 1}}',
+        b'{"entries": {}, "version": 2}',
+    ],
+)
+def test_unreadable_manifest_is_an_error_that_says_what_to_do(body: bytes) -> None:
+    with pytest.raises(ManifestError, match=r"flask-s3-manifest\.json (is not valid|has format 2)"):
+        parse_manifest(body)
+
+
+@pytest.mark.parametrize("body", [b"{", b'{"/static/a.css": 5}', b"[1]"])
+def test_unreadable_legacy_hashes_are_an_error(body: bytes) -> None:
+    with pytest.raises(ManifestError, match=r"\.file-hashes"):
+        parse_legacy_hashes(body)
+
+
+def test_each_prefix_has_its_own_manifest() -> None:
+    assert manifest_key("") == ".flask-s3-manifest.json"
+    assert manifest_key("/Release/1/") == "Release/1/.flask-s3-manifest.json"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.core import resolve_settings
+from flask_s3.core.static_assets import Listing, StaticRoot, discover_assets
+
+
+def tree(root: Path, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def listed(folder: Path, *, include_hidden: bool = False) -> tuple[str, ...]:
+    root = StaticRoot(str(folder), "/static")
+    return list_static_root(root, include_hidden=include_hidden).relative_paths
+
+
+def test_walk_lists_regular_files_sorted_with_slashes(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {"b.js": b"", "css/a.css": b"", "css/deep/x/y.png": b"", "a b+c.txt": b""},
+    )
+    assert listed(tmp_path) == ("a b+c.txt", "b.js", "css/a.css", "css/deep/x/y.png")
+
+
+def test_hidden_directories_are_not_entered(tmp_path: Path) -> None:
+    tree(tmp_path, {".git/HEAD": b"", "css/.cache/a": b"", ".env": b"", "a.css": b""})
+    assert listed(tmp_path) == ("a.css",)
+    assert listed(tmp_path, include_hidden=True) == (
+        ".env",
+        ".git/HEAD",
+        "a.css",
+        "css/.cache/a",
+    )
+
+
+def test_missing_folder_warns_and_lists_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        assert listed(tmp_path / "nope") == ()
+    assert "does not exist" in caplog.text
+
+
+def test_symlinks_inside_are_followed_and_escapes_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    static = tmp_path / "static"
+    tree(static, {"css/a.css": b"a"})
+    tree(tmp_path, {"secret/key.pem": b"secret", "outside.txt": b"x"})
+    (static / "alias").symlink_to(static / "css")
+    (static / "escape").symlink_to(tmp_path / "secret")
+    (static / "escape.txt").symlink_to(tmp_path / "outside.txt")
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        assert listed(static) == ("alias/a.css", "css/a.css")
+    assert caplog.text.count("outside the static folder") == 2
+
+
+def test_symlink_loops_are_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tree(tmp_path, {"a/b.css": b""})
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")
+    (tmp_path / "top").symlink_to(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        files = listed(tmp_path)
+    assert files == ("a/b.css",)
+    assert "symlink loop" in caplog.text
+
+
+def test_undecodable_names_are_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tree(tmp_path, {"ok.css": b""})
+    bad = os.path.join(os.fsencode(tmp_path), b"bad-\xff.css")
+    with open(bad, "wb"):
+        pass
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        assert listed(tmp_path) == ("ok.css",)
+    assert "not valid UTF-8" in caplog.text
+
+
+def test_hash_assets_gives_sha1_and_size(tmp_path: Path) -> None:
+    tree(tmp_path, {"a.css": b"body{}", "b/c.js": b"x" * 100_000})
+    root = StaticRoot(str(tmp_path), "/static")
+    assets = discover_assets(resolve_settings({}), [Listing(root, ("a.css", "b/c.js"))])
+    files = hash_assets(assets)
+    assert [(f.asset.key, f.sha1, f.size) for f in files] == [
+        ("static/a.css", hashlib.sha1(b"body{}").hexdigest(), 6),
+        ("static/b/c.js", hashlib.sha1(b"x" * 100_000).hexdigest(), 100_000),
+    ]
