@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import flask
-from _timing import seconds_per_call
+from _timing import Case, seconds_per_call
 
 import flask_s3
 
@@ -50,19 +50,19 @@ def main() -> None:
         "query": ("static", {"filename": FILENAME, "version": "3"}),
         "blueprint": ("admin.static", {"filename": FILENAME}),
     }
-    timings: dict[str, list[float]] = {}
-    urls: dict[str, str] = {}
+    sides = {"0.3.3": flask_s3.url_for, "flask": flask.url_for}
     with tempfile.TemporaryDirectory() as tmp:
         app = _make_app(Path(tmp))
+        cases = {
+            f"{side} {name}": Case(
+                partial(func, endpoint, **values), app.test_request_context
+            )
+            for name, (endpoint, values) in calls.items()
+            for side, func in sides.items()
+        }
         with app.test_request_context():
-            for name, (endpoint, values) in calls.items():
-                for side, func in (
-                    ("0.3.3", flask_s3.url_for),
-                    ("flask", flask.url_for),
-                ):
-                    call = partial(func, endpoint, **values)
-                    urls[f"{side} {name}"] = call()
-                    timings[f"{side} {name}"] = seconds_per_call(call)
+            urls = {name: str(case.func()) for name, case in cases.items()}
+        timings = seconds_per_call(cases)
     json.dump(
         {
             "module": flask_s3.__file__,

@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import version
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import flask
-from _timing import REPEAT, TARGET_SECONDS, seconds_per_call
+from _timing import REPEAT, TARGET_SECONDS, Case, seconds_per_call
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -52,6 +51,17 @@ S3_ROOT = f"https://{BUCKET}.s3.amazonaws.com"
 STATIC_LINKS = 200
 OTHER_LINKS = 10
 
+CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "static": ("static 'css/app.css'", "static", {"filename": FILENAME}),
+    "query": (
+        "  + extra query value",
+        "static",
+        {"filename": FILENAME, "version": "3"},
+    ),
+    "blueprint": ("blueprint 'admin.static'", "admin.static", {"filename": FILENAME}),
+}
+"""The calls timed in both processes: key, row label, endpoint and values."""
+
 MAX_RATIO_VS_FLASK = 0.5
 MAX_RATIO_VS_PLAIN_TEMPLATE = 1.0
 MIN_SPEEDUP_VS_033 = 8.0
@@ -68,10 +78,6 @@ class Timing:
 
     def __str__(self) -> str:
         return f"{self.best_us:8.2f} ({self.median_us:.2f})"
-
-
-def measure(func: Callable[[], object]) -> Timing:
-    return Timing.of(seconds_per_call(func))
 
 
 def expect(condition: bool, what: str) -> None:
@@ -120,56 +126,6 @@ def write_static_files(root: Path) -> None:
         path.write_text("body { color: #333; }\n")
 
 
-def per_call_rows(root: Path) -> tuple[list[Row], dict[str, Timing]]:
-    """Ours against ``flask.url_for`` on the same call; also returns our timings
-    and Flask's, keyed like the peer's, for the comparison with 0.3.3."""
-    calls: dict[str, tuple[str, str, dict[str, Any]]] = {
-        "static": ("static 'css/app.css'", "static", {"filename": FILENAME}),
-        "query": (
-            "  + extra query value",
-            "static",
-            {"filename": FILENAME, "version": "3"},
-        ),
-        "blueprint": (
-            "blueprint 'admin.static'",
-            "admin.static",
-            {"filename": FILENAME},
-        ),
-    }
-    rows: list[Row] = []
-    timings: dict[str, Timing] = {}
-    app = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET)
-    with app.test_request_context():
-        for key, (label, endpoint, values) in calls.items():
-            ours = partial(url_for, endpoint, **values)
-            theirs = partial(flask.url_for, endpoint, **values)
-            expect(ours().startswith(S3_ROOT), f"{label}: {ours()} is not an S3 URL")
-            timings[f"ours {key}"] = measure(ours)
-            timings[f"flask {key}"] = measure(theirs)
-            rows.append(
-                flask_row(label, timings[f"ours {key}"], timings[f"flask {key}"])
-            )
-
-    busting = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET, S3_CACHE_BUSTING=True)
-    with busting.test_request_context():
-        ours = partial(url_for, "static", filename=FILENAME)
-        theirs = partial(flask.url_for, "static", filename=FILENAME)
-        expect("?v=" in ours(), f"cache busting: {ours()} has no version")
-        rows.append(
-            flask_row(
-                "cache busting (S3_CACHE_BUSTING)", measure(ours), measure(theirs)
-            )
-        )
-    return rows, timings
-
-
-def flask_row(label: str, ours: Timing, base: Timing) -> Row:
-    ratio = ours.best_us / base.best_us
-    return Row(
-        label, ours, base, f"<= {MAX_RATIO_VS_FLASK:.2f}x", ratio <= MAX_RATIO_VS_FLASK
-    )
-
-
 def template_source() -> str:
     """200 distinct static links, with an ordinary link after every 20th."""
     lines = []
@@ -182,26 +138,65 @@ def template_source() -> str:
     return "\n".join(lines)
 
 
-def template_row(root: Path) -> Row:
+def our_cases(root: Path) -> dict[str, Case]:
+    """Every figure of this process, each with the request context it runs in."""
+    app = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET)
+    busting = make_app(root, s3=True, S3_BUCKET_NAME=BUCKET, S3_CACHE_BUSTING=True)
+    plain = make_app(root, s3=False)
+    cases: dict[str, Case] = {}
+    for key, (_, endpoint, values) in CALLS.items():
+        for side, func in (("ours", url_for), ("flask", flask.url_for)):
+            call = partial(func, endpoint, **values)
+            cases[f"{side} {key}"] = Case(call, app.test_request_context)
+    for side, func in (("ours", url_for), ("flask", flask.url_for)):
+        call = partial(func, "static", filename=FILENAME)
+        cases[f"{side} busting"] = Case(call, busting.test_request_context)
     source = template_source()
+    for side, template_app in (("ours", app), ("plain", plain)):
+        render = partial(
+            flask.render_template, template_app.jinja_env.from_string(source)
+        )
+        cases[f"{side} template"] = Case(render, template_app.test_request_context)
+    return cases
 
-    def render_timing(app: flask.Flask, s3_links: int) -> Timing:
-        with app.test_request_context():
-            render = partial(flask.render_template, app.jinja_env.from_string(source))
-            expect(render().count(S3_ROOT) == s3_links, f"{s3_links} S3 links expected")
-            return measure(render)
 
-    ours = render_timing(make_app(root, s3=True, S3_BUCKET_NAME=BUCKET), STATIC_LINKS)
-    plain = render_timing(make_app(root, s3=False), 0)
+def check(name: str, result: str) -> None:
+    """Refuse to time a call that does not do what its row is named after."""
+    if name == "ours template":
+        expect(result.count(S3_ROOT) == STATIC_LINKS, f"{name}: not all links on S3")
+    elif name == "plain template":
+        expect(S3_ROOT not in result, f"{name}: S3 links without the extension")
+    elif name.startswith("ours"):
+        expect(result.startswith(S3_ROOT), f"{name}: {result} is not an S3 URL")
+        busted = "?v=" in result
+        expect(busted == (name == "ours busting"), f"{name}: {result}, version?")
+    else:
+        expect(result.startswith("/"), f"{name}: {result} is not a local URL")
+
+
+def flask_rows(timings: dict[str, Timing]) -> list[Row]:
+    labels = {key: label for key, (label, _, _) in CALLS.items()}
+    labels["busting"] = "cache busting (S3_CACHE_BUSTING)"
+    rows = []
+    for key, label in labels.items():
+        ours, base = timings[f"ours {key}"], timings[f"flask {key}"]
+        ratio = ours.best_us / base.best_us
+        goal = f"<= {MAX_RATIO_VS_FLASK:.2f}x"
+        rows.append(Row(label, ours, base, goal, ratio <= MAX_RATIO_VS_FLASK))
+    return rows
+
+
+def template_row(timings: dict[str, Timing]) -> Row:
+    ours, plain = timings["ours template"], timings["plain template"]
     ratio = ours.best_us / plain.best_us
+    links = STATIC_LINKS + OTHER_LINKS
     return Row(
         f"{STATIC_LINKS} static + {OTHER_LINKS} other links",
         ours,
         plain,
         f"<= {MAX_RATIO_VS_PLAIN_TEMPLATE:.2f}x",
         ratio <= MAX_RATIO_VS_PLAIN_TEMPLATE,
-        f"{ours.best_us / (STATIC_LINKS + OTHER_LINKS):.2f} vs "
-        f"{plain.best_us / (STATIC_LINKS + OTHER_LINKS):.2f} µs per link",
+        f"{ours.best_us / links:.2f} vs {plain.best_us / links:.2f} µs per link",
     )
 
 
@@ -270,13 +265,8 @@ def run_peer() -> dict[str, Any]:
 
 def peer_rows(ours: dict[str, Timing], peer: dict[str, Any]) -> list[Row]:
     timings = {name: Timing.of(seconds) for name, seconds in peer["timings"].items()}
-    labels = {
-        "static": "static 'css/app.css'",
-        "query": "  + extra query value",
-        "blueprint": "blueprint 'admin.static'",
-    }
     rows = []
-    for key, label in labels.items():
+    for key, (label, _, _) in CALLS.items():
         mine, old = ours[f"ours {key}"], timings[f"0.3.3 {key}"]
         raw = old.best_us / mine.best_us
         yardstick = ours[f"flask {key}"].best_us / timings[f"flask {key}"].best_us
@@ -346,8 +336,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_static_files(root)
-        flask_rows, ours = per_call_rows(root)
-        template = template_row(root)
+        cases = our_cases(root)
+        for name, case in cases.items():
+            with case.context():
+                check(name, str(case.func()))
+        ours = {name: Timing.of(s) for name, s in seconds_per_call(cases).items()}
+    per_call = flask_rows(ours)
+    template = template_row(ours)
     old_rows = peer_rows(ours, peer)
 
     versions = peer["versions"]
@@ -369,7 +364,7 @@ def main() -> int:
     print_section(
         "1. Per call, inside test_request_context(), vs flask.url_for on the same call",
         "flask.url_for",
-        flask_rows,
+        per_call,
     )
     print_section(
         "2. Jinja template, per render, vs the same template on plain Flask",
@@ -382,7 +377,7 @@ def main() -> int:
         "0.3.3",
         old_rows,
     )
-    rows = [*flask_rows, template, *old_rows]
+    rows = [*per_call, template, *old_rows]
     missed = sum(not row.passed for row in rows)
     print(f"\n{len(rows) - missed}/{len(rows)} goals met")
     return 1 if missed else 0
