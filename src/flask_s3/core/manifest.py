@@ -28,7 +28,9 @@ class ManifestEntry:
     sha1: str
     fingerprint: str | None
     """None for entries taken from 0.3.x's .file-hashes, which did not record
-    how a file was sent; such an entry is trusted as it is."""
+    how a file was sent. An unchanged file under such an entry is skipped and
+    then recorded with today's fingerprint: adopting it that way is what lets
+    a later header change re-upload it."""
 
 
 @attrs.frozen
