@@ -35,7 +35,12 @@ def sha1_of_file(path: str | os.PathLike[str]) -> str:
 class _Entry:
     stamp: tuple[int, int, int]
     fresh_until: float
-    digest: Future[str | None]
+    digest: str | None
+    pending: Future[str | None] | None
+    """Set while one thread hashes this version; the others wait on it."""
+
+    def sha1(self) -> str | None:
+        return self.digest if self.pending is None else self.pending.result()
 
 
 class FileHashes:
@@ -58,8 +63,8 @@ class FileHashes:
         """The file's SHA-1, or None when it is missing or not a regular file."""
         entry = self._entries.get(path)
         now = self._clock()
-        if entry is not None and now < entry.fresh_until:
-            return entry.digest.result()
+        if entry is not None and entry.pending is None and now < entry.fresh_until:
+            return entry.digest
         return self._refresh(path, now)
 
     def _refresh(self, path: str, now: float) -> str | None:
@@ -72,26 +77,37 @@ class FileHashes:
                 self._entries.pop(path, None)
             return None
         stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        fresh_until = now + self._recheck_seconds
         with self._lock:
             entry = self._entries.get(path)
-            owner = entry is None or entry.stamp != stamp
-            if owner:
-                entry = _Entry(stamp, now + self._recheck_seconds, Future())
+            if entry is not None and entry.stamp == stamp:
+                self._entries[path] = attrs.evolve(entry, fresh_until=fresh_until)
+                owned = None
+            else:
+                owned = _Entry(stamp, fresh_until, None, Future())
                 self._entries.pop(path, None)
-                self._entries[path] = entry
+                self._entries[path] = owned
                 while len(self._entries) > self._max_entries:
                     del self._entries[next(iter(self._entries))]
-            else:
-                assert entry is not None
-                self._entries[path] = attrs.evolve(
-                    entry, fresh_until=now + self._recheck_seconds
-                )
-        if owner:
-            try:
-                entry.digest.set_result(sha1_of_file(path))
-            except OSError:
-                entry.digest.set_result(None)
-                with self._lock:
-                    if self._entries.get(path) is entry:
-                        del self._entries[path]
-        return entry.digest.result()
+        if owned is None:
+            assert entry is not None
+            return entry.sha1()
+        return self._hash(path, owned)
+
+    def _hash(self, path: str, owned: _Entry) -> str | None:
+        try:
+            digest: str | None = sha1_of_file(path)
+        except OSError:
+            digest = None
+        assert owned.pending is not None
+        owned.pending.set_result(digest)
+        with self._lock:
+            current = self._entries.get(path)
+            if current is not None and current.stamp == owned.stamp:
+                if digest is None:
+                    del self._entries[path]
+                else:
+                    self._entries[path] = attrs.evolve(
+                        current, digest=digest, pending=None
+                    )
+        return digest

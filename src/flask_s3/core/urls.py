@@ -72,6 +72,13 @@ def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> 
     return urlencode(items, safe=_QUERY_SAFE)
 
 
+def versioned(url: str, content_hash: str | None) -> str:
+    """A plain URL with the cache-busting version, when there is a hash."""
+    if content_hash is None:
+        return url
+    return f"{url}?{VERSION_PARAMETER}={content_hash[:VERSION_DIGITS]}"
+
+
 class UrlBuilder:
     """Asset URLs for one set of settings.
 
@@ -85,9 +92,23 @@ class UrlBuilder:
         self._roots: dict[str, str] = {}
         self.quoted_key = lru_cache(maxsize=cache_size)(self._quoted_key)
         self.plain_url = lru_cache(maxsize=cache_size)(self._plain_url)
+        self._query = lru_cache(maxsize=cache_size)(self._query_of_items)
 
     def _quoted_key(self, url_path: str, filename: str) -> str:
         return quote(object_key(self.settings, url_path, filename), safe="/")
+
+    def _query_of_items(
+        self, items: tuple[tuple[str, Any], ...], content_hash: str | None
+    ) -> str:
+        return query_string(dict(items), content_hash)
+
+    def query(self, values: Mapping[str, Any], content_hash: str | None) -> str:
+        """``query_string``, cached while the values are hashable: pages repeat
+        the same few extra values, and urlencode costs more than the rest."""
+        try:
+            return self._query(tuple(values.items()), content_hash)
+        except TypeError:
+            return query_string(values, content_hash)
 
     def _root(self, scheme: str) -> str:
         root = self._roots.get(scheme)
@@ -119,7 +140,7 @@ class UrlBuilder:
             return self.plain_url(url_path, filename)
         root = self._root(scheme or self.default_scheme)
         url = f"{root}/{self.quoted_key(url_path, filename)}"
-        query = query_string(values or {}, content_hash)
+        query = self.query(values or {}, content_hash)
         if query:
             url = f"{url}?{query}"
         if anchor is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import Flask
+from werkzeug.security import safe_join
 
 from flask_s3.adapters.file_hashes import FileHashes
 from flask_s3.core.settings import Settings
@@ -25,19 +26,25 @@ class S3State:
         self.urls = UrlBuilder(settings)
         self.file_hashes = FileHashes()
         self._routes: dict[str, StaticRoute | None] = {}
-        self._plain_urls = lru_cache(maxsize=4096)(self._plain_url)
+        self._targets = lru_cache(maxsize=4096)(self._target)
 
-    def plain_url(self, app: Flask, endpoint: str, filename: str) -> str | None:
-        """The URL of a static endpoint called with nothing but a filename, or
-        None when the endpoint has no static rule. Cached: filenames repeat on
-        every page, and the cache is bounded because they may come from users."""
-        return self._plain_urls(app, endpoint, filename)
+    def target(
+        self, app: Flask, endpoint: str, filename: str
+    ) -> tuple[str, str | None] | None:
+        """The plain URL of a static file and its local path (None when the
+        name is unsafe to join), or None when the endpoint has no static rule.
+        Cached: filenames repeat on every page, and the cache is bounded
+        because they may come from users."""
+        return self._targets(app, endpoint, filename)
 
-    def _plain_url(self, app: Flask, endpoint: str, filename: str) -> str | None:
+    def _target(
+        self, app: Flask, endpoint: str, filename: str
+    ) -> tuple[str, str | None] | None:
         route = self.route(app, endpoint)
         if route is None:
             return None
-        return self.urls.plain_url(route.url_path, filename)
+        url = self.urls.plain_url(route.url_path, filename)
+        return url, safe_join(route.folder, filename)
 
     def route(self, app: Flask, endpoint: str) -> StaticRoute | None:
         """The static route of ``endpoint``; looked up in the URL map once, since

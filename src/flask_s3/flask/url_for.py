@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import flask
-from werkzeug.security import safe_join
 
 from flask_s3.core.activation import serves_from_s3
+from flask_s3.core.urls import versioned
 from flask_s3.flask.state import S3State, state_of
 
 _DROPPED = ("_external", "_method")  # every S3 URL is external, and GET
@@ -33,12 +33,15 @@ def url_for(endpoint: str, **values: Any) -> str:
         app.config, state.settings
     ):
         return flask.url_for(endpoint, **values)
-    if len(values) == 1 and endpoint[0] != "." and not state.settings.cache_busting:
+    if len(values) == 1 and endpoint[0] != ".":
         filename = values.get("filename")
         if type(filename) is str:
-            url = state.plain_url(app, endpoint, filename)
-            if url is not None:
-                return url
+            target = state.target(app, endpoint, filename)
+            if target is not None:
+                url, path = target
+                if not state.settings.cache_busting or path is None:
+                    return url
+                return versioned(url, state.file_hashes.sha1(path))
     return _static_url(app, state, endpoint, values)
 
 
@@ -47,8 +50,8 @@ def _static_url(
 ) -> str:
     if endpoint[0] == ".":
         endpoint = _absolute(endpoint)
-    route = state.route(app, endpoint)
     filename = values.pop("filename", None)
+    route = state.route(app, endpoint)
     if route is None or filename is None:
         if filename is not None:
             values["filename"] = filename
@@ -58,7 +61,8 @@ def _static_url(
         values.pop(name, None)
     content_hash = None
     if state.settings.cache_busting:
-        path = safe_join(route.folder, filename)
+        target = state.target(app, endpoint, filename)
+        path = target[1] if target is not None else None
         content_hash = state.file_hashes.sha1(path) if path is not None else None
     return state.urls.url(
         route.url_path,

@@ -1,0 +1,180 @@
+"""The bucket adapter's translation of S3 answers, with botocore's Stubber."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from flask_s3.adapters.s3_bucket import (
+    Bucket,
+    BucketError,
+    Credentials,
+    describe_error,
+    make_client,
+)
+from flask_s3.core import resolve_settings
+
+NAME = "shop-assets"
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Bucket, Stubber]]:
+    client = boto3.client("s3", region_name="eu-west-1")
+    with Stubber(client) as stubber:
+        yield Bucket(client, NAME), stubber
+        stubber.assert_no_pending_responses()
+
+
+def head_error(
+    stubber: Stubber, status: int, code: str, headers: dict[str, str] | None = None
+) -> None:
+    stubber.add_client_error(
+        "head_bucket",
+        service_error_code=code,
+        http_status_code=status,
+        response_meta={"HTTPHeaders": headers or {}},
+        expected_params={"Bucket": NAME},
+    )
+
+
+def test_existing_bucket_is_left_alone(stubbed: tuple[Bucket, Stubber]) -> None:
+    bucket, stubber = stubbed
+    stubber.add_response("head_bucket", {}, {"Bucket": NAME})
+    assert bucket.ensure_exists("eu-west-1") is False
+
+
+@pytest.mark.parametrize(
+    ("region", "configuration"),
+    [
+        (
+            "eu-west-1",
+            {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}},
+        ),
+        ("us-east-1", {}),
+        (None, {}),
+    ],
+)
+def test_missing_bucket_is_created_with_its_location(
+    stubbed: tuple[Bucket, Stubber],
+    region: str | None,
+    configuration: dict[str, object],
+) -> None:
+    bucket, stubber = stubbed
+    head_error(stubber, 404, "404")
+    stubber.add_response("create_bucket", {}, {"Bucket": NAME, **configuration})
+    assert bucket.ensure_exists(region) is True
+
+
+def test_wrong_region_names_the_bucket_and_its_region(
+    stubbed: tuple[Bucket, Stubber],
+) -> None:
+    bucket, stubber = stubbed
+    head_error(stubber, 301, "301", {"x-amz-bucket-region": "ap-south-1"})
+    with pytest.raises(
+        BucketError,
+        match=r"'shop-assets' is in region 'ap-south-1'.*S3_REGION to ap-south-1",
+    ):
+        bucket.ensure_exists("eu-west-1")
+
+
+def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Bucket, Stubber]) -> None:
+    bucket, stubber = stubbed
+    head_error(stubber, 403, "403")
+    with pytest.raises(BucketError) as raised:
+        bucket.ensure_exists("eu-west-1")
+    message = str(raised.value)
+    assert "'shop-assets'" in message
+    assert "credentials" in message
+    assert "s3:ListBucket" in message
+
+
+def test_acls_are_accepted_without_ownership_controls(
+    stubbed: tuple[Bucket, Stubber],
+) -> None:
+    bucket, stubber = stubbed
+    stubber.add_client_error(
+        "get_bucket_ownership_controls",
+        "OwnershipControlsNotFoundError",
+        http_status_code=404,
+    )
+    assert bucket.accepts_acls() is True
+
+
+@pytest.mark.parametrize(
+    ("ownership", "accepts"),
+    [
+        ("BucketOwnerEnforced", False),
+        ("BucketOwnerPreferred", True),
+        ("ObjectWriter", True),
+    ],
+)
+def test_bucket_owner_enforced_takes_no_acls(
+    stubbed: tuple[Bucket, Stubber],
+    caplog: pytest.LogCaptureFixture,
+    ownership: str,
+    accepts: bool,
+) -> None:
+    bucket, stubber = stubbed
+    stubber.add_response(
+        "get_bucket_ownership_controls",
+        {"OwnershipControls": {"Rules": [{"ObjectOwnership": ownership}]}},
+    )
+    with caplog.at_level(logging.INFO, logger="flask_s3"):
+        assert bucket.accepts_acls() is accepts
+    explained = [
+        record
+        for record in caplog.records
+        if "BucketOwnerEnforced" in record.getMessage()
+    ]
+    assert len(explained) == (0 if accepts else 1)
+
+
+def test_manifest_falls_back_to_legacy_hashes_then_nothing(
+    stubbed: tuple[Bucket, Stubber],
+) -> None:
+    bucket, stubber = stubbed
+    stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
+    stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
+    assert bucket.read_manifest("").entries == {}
+
+
+def test_describe_error_is_one_line() -> None:
+    error = ClientError(
+        {"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, "PutObject"
+    )
+    assert describe_error(error) == "SlowDown: Please reduce"
+    assert (
+        describe_error(FileNotFoundError(2, "No such file", "/x/a.css"))
+        == "No such file: /x/a.css"
+    )
+    assert describe_error(RuntimeError("boom")) == "RuntimeError: boom"
+
+
+def test_client_honours_region_endpoint_pool_and_standard_retries() -> None:
+    settings = resolve_settings(
+        {
+            "S3_REGION": "eu-central-1",
+            "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "S3_UPLOAD_CONCURRENCY": 24,
+        }
+    )
+    client = make_client(settings, Credentials("AKIDEXAMPLE", "secret", None))
+    assert client.meta.region_name == "eu-central-1"
+    assert client.meta.endpoint_url == "http://127.0.0.1:9000"
+    assert client.meta.config.max_pool_connections >= 24
+    assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.config.s3["addressing_style"] == "path"
+    credentials = client._get_credentials()  # type: ignore[attr-defined]
+    assert (credentials.access_key, credentials.secret_key) == ("AKIDEXAMPLE", "secret")
+
+
+def test_credentials_repr_hides_secrets() -> None:
+    text = repr(Credentials("AKIDEXAMPLE", "very-secret", "session-secret"))
+    assert "very-secret" not in text
+    assert "session-secret" not in text
+    assert "AKIDEXAMPLE" in text
