@@ -54,7 +54,9 @@ def test_legacy_file_hashes_drop_the_leading_slash() -> None:
     ],
 )
 def test_unreadable_manifest_is_an_error_that_says_what_to_do(body: bytes) -> None:
-    with pytest.raises(ManifestError, match=r"flask-s3-manifest\.json (is not valid|has format 2)"):
+    with pytest.raises(
+        ManifestError, match=r"flask-s3-manifest\.json (is not valid|has format 2)"
+    ):
         parse_manifest(body)
 
 

@@ -42,10 +42,10 @@ def head_error(
     )
 
 
-def test_existing_bucket_is_left_alone(stubbed: tuple[Bucket, Stubber]) -> None:
+def test_existing_bucket(stubbed: tuple[Bucket, Stubber]) -> None:
     bucket, stubber = stubbed
     stubber.add_response("head_bucket", {}, {"Bucket": NAME})
-    assert bucket.ensure_exists("eu-west-1") is False
+    assert bucket.exists() is True
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,8 @@ def test_missing_bucket_is_created_with_its_location(
     bucket, stubber = stubbed
     head_error(stubber, 404, "404")
     stubber.add_response("create_bucket", {}, {"Bucket": NAME, **configuration})
-    assert bucket.ensure_exists(region) is True
+    assert bucket.exists() is False
+    bucket.create(region)
 
 
 def test_wrong_region_names_the_bucket_and_its_region(
@@ -79,14 +80,14 @@ def test_wrong_region_names_the_bucket_and_its_region(
         BucketError,
         match=r"'shop-assets' is in region 'ap-south-1'.*S3_REGION to ap-south-1",
     ):
-        bucket.ensure_exists("eu-west-1")
+        bucket.exists()
 
 
 def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Bucket, Stubber]) -> None:
     bucket, stubber = stubbed
     head_error(stubber, 403, "403")
     with pytest.raises(BucketError) as raised:
-        bucket.ensure_exists("eu-west-1")
+        bucket.exists()
     message = str(raised.value)
     assert "'shop-assets'" in message
     assert "credentials" in message
@@ -140,7 +141,8 @@ def test_manifest_falls_back_to_legacy_hashes_then_nothing(
     bucket, stubber = stubbed
     stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
     stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
-    assert bucket.read_manifest("").entries == {}
+    manifest, source = bucket.read_manifest("")
+    assert (manifest.entries, source) == ({}, "none")
 
 
 def test_describe_error_is_one_line() -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +23,12 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from flask_s3.core.bucket_state import (
+    BucketState,
+    ManifestSource,
+    missing_bucket,
+    policy_grants_public_read,
+)
 from flask_s3.core.manifest import (
     LEGACY_HASHES_KEY,
     Manifest,
@@ -97,14 +105,58 @@ class Bucket:
             max_concurrency=4,
         )
 
-    def ensure_exists(self, region: str | None) -> bool:
-        """Create the bucket when it is missing; True when it was created."""
+    def exists(self) -> bool:
         try:
             self.client.head_bucket(Bucket=self.name)
-            return False
         except ClientError as exc:
-            if error_code(exc) not in _MISSING:
-                raise self._explain(exc) from None
+            if error_code(exc) in _MISSING:
+                return False
+            raise self._explain(exc) from None
+        return True
+
+    def inspect(self, prefix: str) -> BucketState:
+        """The bucket as it is, found with read-only requests only; the four
+        look-ups after the first run at once, as each costs a round trip."""
+        if not self.exists():
+            return missing_bucket()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            accepts_acls = pool.submit(self.accepts_acls)
+            manifest = pool.submit(self.read_manifest, prefix)
+            blocked = pool.submit(self._blocks_public_access)
+            public_policy = pool.submit(self._policy_grants_public_read)
+            return BucketState(
+                exists=True,
+                accepts_acls=accepts_acls.result(),
+                manifest=manifest.result()[0],
+                manifest_source=manifest.result()[1],
+                blocks_public_access=blocked.result(),
+                policy_grants_public_read=public_policy.result(),
+            )
+
+    def _blocks_public_access(self) -> bool | None:
+        try:
+            response = self.client.get_public_access_block(Bucket=self.name)
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
+                return False
+            return None  # not allowed to look: unknown, and no reason to fail
+        settings = response["PublicAccessBlockConfiguration"]
+        return any(bool(value) for value in settings.values())
+
+    def _policy_grants_public_read(self) -> bool | None:
+        try:
+            response = self.client.get_bucket_policy(Bucket=self.name)
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchBucketPolicy":
+                return False
+            return None
+        try:
+            policy = json.loads(response["Policy"])
+        except ValueError:
+            return None
+        return policy_grants_public_read(policy, self.name)
+
+    def create(self, region: str | None) -> None:
         configuration: Any = {}
         if region and region != "us-east-1":
             configuration = {
@@ -112,7 +164,6 @@ class Bucket:
             }
         self.client.create_bucket(Bucket=self.name, **configuration)
         logger.info("created bucket %s in %s", self.name, region or "us-east-1")
-        return True
 
     def _explain(self, exc: ClientError) -> BucketError:
         metadata = exc.response.get("ResponseMetadata", {})
@@ -163,15 +214,15 @@ class Bucket:
             raise
         return response["Body"].read()
 
-    def read_manifest(self, prefix: str) -> Manifest:
+    def read_manifest(self, prefix: str) -> tuple[Manifest, ManifestSource]:
         """Our manifest, else 0.3.x's .file-hashes, else an empty record."""
         body = self._read(manifest_key(prefix))
         if body is not None:
-            return parse_manifest(body)
+            return parse_manifest(body), "flask-s3"
         legacy = self._read(LEGACY_HASHES_KEY)
         if legacy is not None:
-            return parse_legacy_hashes(legacy)
-        return Manifest()
+            return parse_legacy_hashes(legacy), "flask-s3 0.3.x"
+        return Manifest(), "none"
 
     def write_manifest(self, prefix: str, manifest: Manifest) -> None:
         self.client.put_object(

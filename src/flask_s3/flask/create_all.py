@@ -7,6 +7,7 @@ registered.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import attrs
@@ -15,12 +16,15 @@ from flask import Flask
 from flask_s3.adapters.publishing import OnDone, publish
 from flask_s3.adapters.s3_bucket import Bucket, Credentials, make_client
 from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.core.bucket_state import public_read_warnings
 from flask_s3.core.settings import Settings
 from flask_s3.core.settings_resolution import SettingsError, resolve_settings
 from flask_s3.core.static_assets import StaticRoot, discover_assets
 from flask_s3.core.upload_plan import UploadPlan, plan_uploads
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.flask.static_routes import static_routes
+
+logger = logging.getLogger("flask_s3")
 
 
 @attrs.frozen
@@ -86,16 +90,19 @@ def prepare(app: Flask, options: UploadOptions) -> tuple[Settings, Bucket, Uploa
     bucket = Bucket(
         make_client(settings, credentials(settings, options)), settings.bucket_name
     )
-    bucket.ensure_exists(settings.region)
-    accepts_acls = bucket.accepts_acls()
-    if options.put_bucket_acl and accepts_acls:
+    state = bucket.inspect(settings.prefix)
+    for warning in public_read_warnings(state, settings.object_acl):
+        logger.warning("%s", warning)
+    if not state.exists:
+        bucket.create(settings.region)
+        state = bucket.inspect(settings.prefix)  # a new bucket's ACL mode
+    if options.put_bucket_acl and state.accepts_acls:
         bucket.make_public()
-    remote = bucket.read_manifest(settings.prefix)
     plan = plan_uploads(
         settings,
         local_files,
-        remote,
-        acl=settings.object_acl if accepts_acls else None,
+        state.manifest,
+        acl=settings.object_acl if state.accepts_acls else None,
     )
     return settings, bucket, plan
 
