@@ -4,6 +4,8 @@ catalog blueprint with a static folder of its own under a URL prefix."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, Flask, render_template
 
@@ -22,12 +24,15 @@ def products() -> str:
     return render_template("products.html", products=["Teapot", "Kettle", "Mug"])
 
 
-def create_app() -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         S3_BUCKET_NAME=os.environ.get("SHOP_BUCKET", "shop-assets"),
         S3_CDN_DOMAIN=os.environ.get("SHOP_CDN_DOMAIN", ""),
+        S3_ONLY_MODIFIED=True,
+        S3_HEADERS={"Cache-Control": "public, max-age=3600"},
     )
+    app.config.update(config or {})
     app.register_blueprint(catalog, url_prefix="/catalog")
 
     @app.route("/")

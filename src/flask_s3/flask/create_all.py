@@ -16,11 +16,11 @@ from flask import Flask
 from flask_s3.adapters.publishing import OnDone, publish
 from flask_s3.adapters.s3_bucket import Bucket, Credentials, make_client
 from flask_s3.adapters.static_files import hash_assets, list_static_root
-from flask_s3.core.bucket_state import public_read_warnings
+from flask_s3.core.bucket_state import BucketState, public_read_warnings
 from flask_s3.core.settings import Settings
 from flask_s3.core.settings_resolution import SettingsError, resolve_settings
 from flask_s3.core.static_assets import StaticRoot, discover_assets
-from flask_s3.core.upload_plan import UploadPlan, plan_uploads
+from flask_s3.core.upload_plan import LocalFile, UploadPlan, plan_uploads
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.flask.static_routes import static_routes
 
@@ -72,10 +72,10 @@ def static_roots(app: Flask) -> list[StaticRoot]:
     ]
 
 
-def prepare(app: Flask, options: UploadOptions) -> tuple[Settings, Bucket, UploadPlan]:
-    """Everything up to the upload itself: settings, bucket, plan."""
-    settings = run_settings(app, options)
-    assert settings.bucket_name is not None
+def local_files(
+    app: Flask, settings: Settings, options: UploadOptions
+) -> list[LocalFile]:
+    """The app's assets as they are on disk, hashed."""
     listings = [
         list_static_root(root, include_hidden=options.include_hidden)
         for root in static_roots(app)
@@ -86,10 +86,36 @@ def prepare(app: Flask, options: UploadOptions) -> tuple[Settings, Bucket, Uploa
         include_hidden=options.include_hidden,
         filepath_filter_regex=options.filepath_filter_regex,
     )
-    local_files = hash_assets(assets)
-    bucket = Bucket(
-        make_client(settings, credentials(settings, options)), settings.bucket_name
-    )
+    return hash_assets(assets)
+
+
+def open_bucket(settings: Settings, options: UploadOptions) -> Bucket:
+    assert settings.bucket_name is not None
+    client = make_client(settings, credentials(settings, options))
+    return Bucket(client, settings.bucket_name)
+
+
+def plan_against(
+    settings: Settings, files: list[LocalFile], state: BucketState
+) -> UploadPlan:
+    acl = settings.object_acl if state.accepts_acls else None
+    return plan_uploads(settings, files, state.manifest, acl=acl)
+
+
+@attrs.frozen
+class Prepared:
+    settings: Settings
+    bucket: Bucket
+    state: BucketState
+    plan: UploadPlan
+
+
+def prepare(app: Flask, options: UploadOptions) -> Prepared:
+    """Everything before the uploads: the bucket is created and its ACL set
+    here, so a plan made after this is the one that will be carried out."""
+    settings = run_settings(app, options)
+    files = local_files(app, settings, options)
+    bucket = open_bucket(settings, options)
     state = bucket.inspect(settings.prefix)
     for warning in public_read_warnings(state, settings.object_acl):
         logger.warning("%s", warning)
@@ -98,13 +124,7 @@ def prepare(app: Flask, options: UploadOptions) -> tuple[Settings, Bucket, Uploa
         state = bucket.inspect(settings.prefix)  # a new bucket's ACL mode
     if options.put_bucket_acl and state.accepts_acls:
         bucket.make_public()
-    plan = plan_uploads(
-        settings,
-        local_files,
-        state.manifest,
-        acl=settings.object_acl if state.accepts_acls else None,
-    )
-    return settings, bucket, plan
+    return Prepared(settings, bucket, state, plan_against(settings, files, state))
 
 
 def create_all(
@@ -134,12 +154,17 @@ def create_all(
         filepath_filter_regex,
         put_bucket_acl,
     )
-    settings, bucket, plan = prepare(app, options)
+    return upload(prepare(app, options), started=started, on_done=on_done)
+
+
+def upload(
+    prepared: Prepared, *, started: float, on_done: OnDone | None = None
+) -> UploadResult:
     return publish(
-        bucket,
-        plan,
-        prefix=settings.prefix,
-        concurrency=settings.upload_concurrency,
+        prepared.bucket,
+        prepared.plan,
+        prefix=prepared.settings.prefix,
+        concurrency=prepared.settings.upload_concurrency,
         started=started,
         on_done=on_done,
     )

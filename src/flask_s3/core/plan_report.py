@@ -1,0 +1,165 @@
+"""The plan as a user reads it: one line per asset, totals, where it goes.
+
+One value type serves both outputs, so ``plan`` and ``plan --json`` can never
+disagree; the JSON shape is the cattrs unstructuring of `PlanReport` and is
+documented in the README. ``format`` changes only when that shape breaks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+
+from flask_s3.core.bucket_state import BucketState, ManifestSource, public_read_warnings
+from flask_s3.core.conversion import converter
+from flask_s3.core.settings import Settings
+from flask_s3.core.upload_plan import Action, UploadPlan
+from flask_s3.core.urls import UrlBuilder
+
+REPORT_FORMAT = 1
+
+
+@attrs.frozen
+class AssetLine:
+    action: str
+    reason: str
+    key: str
+    size: int
+    content_type: str
+    content_encoding: str | None
+    cache_control: str | None
+
+
+@attrs.frozen
+class Total:
+    count: int
+    bytes: int
+
+
+@attrs.frozen
+class PlanReport:
+    format: int
+    bucket: str
+    region: str | None
+    endpoint_url: str | None
+    offline: bool
+    bucket_exists: bool | None
+    """None when offline: nobody asked."""
+    manifest: ManifestSource
+    example_url: str | None
+    totals: dict[str, Total]
+    assets: tuple[AssetLine, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        return self.totals["upload"].count > 0
+
+
+def plan_report(
+    plan: UploadPlan, settings: Settings, state: BucketState, *, offline: bool
+) -> PlanReport:
+    assert settings.bucket_name is not None
+    lines = tuple(
+        AssetLine(
+            action=item.action.value,
+            reason=item.reason.value,
+            key=item.key,
+            size=item.size,
+            content_type=item.spec.content_type,
+            content_encoding=item.spec.content_encoding,
+            cache_control=item.spec.cache_control,
+        )
+        for item in plan.items
+    )
+    totals = {
+        action.value: Total(
+            sum(1 for item in plan.items if item.action is action),
+            sum(item.size for item in plan.items if item.action is action),
+        )
+        for action in Action
+    }
+    first = plan.items[0].asset if plan.items else None
+    example_url = (
+        UrlBuilder(settings).url(first.root.url_path, first.relative_path)
+        if first is not None
+        else None
+    )
+    return PlanReport(
+        format=REPORT_FORMAT,
+        bucket=settings.bucket_name,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        offline=offline,
+        bucket_exists=None if offline else state.exists,
+        manifest=state.manifest_source,
+        example_url=example_url,
+        totals=totals,
+        assets=lines,
+        warnings=()
+        if offline
+        else tuple(public_read_warnings(state, settings.object_acl)),
+    )
+
+
+def report_json(report: PlanReport) -> str:
+    return json.dumps(converter.unstructure(report), indent=2)
+
+
+def human_size(size: int) -> str:
+    amount = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
+
+
+def report_text(report: PlanReport) -> str:
+    header = (
+        "ACTION",
+        "REASON",
+        "KEY",
+        "SIZE",
+        "CONTENT-TYPE",
+        "ENCODING",
+        "CACHE-CONTROL",
+    )
+    rows = [
+        (
+            line.action,
+            line.reason,
+            line.key,
+            human_size(line.size),
+            line.content_type,
+            line.content_encoding or "-",
+            line.cache_control or "-",
+        )
+        for line in report.assets
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(6)]
+    table = [
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(row, [*widths, 0], strict=True)
+        ).rstrip()
+        for row in [header, *rows]
+    ]
+    where = report.region or "default region"
+    if report.endpoint_url:
+        where += f", endpoint {report.endpoint_url}"
+    summary = [
+        "",
+        *(
+            f"{action}: {total.count} files, {human_size(total.bytes)}"
+            for action, total in report.totals.items()
+        ),
+        f"bucket: {report.bucket} ({where})"
+        + (", does not exist yet" if report.bucket_exists is False else "")
+        + (", offline: planned against an empty bucket" if report.offline else ""),
+        f"manifest: {report.manifest}",
+    ]
+    if report.example_url:
+        summary.append(f"asset URLs look like: {report.example_url}")
+    summary.extend(f"warning: {warning}" for warning in report.warnings)
+    return "\n".join([*table, *summary])
