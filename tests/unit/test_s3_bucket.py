@@ -135,6 +135,16 @@ def test_bucket_owner_enforced_takes_no_acls(
     assert len(explained) == (0 if accepts else 1)
 
 
+def test_acls_are_assumed_when_ownership_cannot_be_read(
+    stubbed: tuple[Bucket, Stubber],
+) -> None:
+    bucket, stubber = stubbed
+    stubber.add_client_error(
+        "get_bucket_ownership_controls", "AccessDenied", http_status_code=403
+    )
+    assert bucket.accepts_acls() is True
+
+
 def test_manifest_falls_back_to_legacy_hashes_then_nothing(
     stubbed: tuple[Bucket, Stubber],
 ) -> None:

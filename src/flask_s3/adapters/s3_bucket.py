@@ -191,6 +191,13 @@ class Bucket:
         except ClientError as exc:
             if error_code(exc) == "OwnershipControlsNotFoundError":
                 return True
+            if error_code(exc) in ("AccessDenied", "403"):
+                logger.info(
+                    "cannot read the Object Ownership of bucket %s (no permission "
+                    "s3:GetBucketOwnershipControls), so ACLs are sent as configured",
+                    self.name,
+                )
+                return True
             raise self._explain(exc) from None
         rules = controls["OwnershipControls"]["Rules"]
         if any(rule["ObjectOwnership"] == "BucketOwnerEnforced" for rule in rules):
