@@ -1,0 +1,92 @@
+"""Fixtures for publishing real apps to moto: in-process and over real HTTP.
+
+Nothing here talks to AWS: the in-process fixture runs under ``mock_aws`` and the
+server fixture binds moto to 127.0.0.1 on a free port. The top-level conftest has
+already replaced the machine's AWS setup with fake credentials.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+import flask_s3.adapters.s3_bucket as s3_bucket
+import flask_s3.flask.create_all as create_all_module
+from tests.integration.moto_site import SentRequest, Site, Wire, build_site
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    return build_site(tmp_path / "site")
+
+
+@pytest.fixture
+def s3() -> Iterator[S3Client]:
+    """moto in-process: every boto3 client made inside the test is mocked."""
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server over real HTTP on 127.0.0.1 for the whole session."""
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def server_s3(moto_endpoint: str) -> S3Client:
+    """A client of the moto server, with the server's state reset for this test."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    return boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture
+def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
+    recorded = Wire()
+    original: Callable[..., Any] = s3_bucket.make_client
+
+    def recording_client(*args: Any, **kwargs: Any) -> Any:
+        client = original(*args, **kwargs)
+
+        def record(request: Any, **_: Any) -> None:
+            recorded.requests.append(
+                SentRequest(
+                    request.method,
+                    request.url,
+                    {
+                        name: value.decode() if isinstance(value, bytes) else value
+                        for name, value in request.headers.items()
+                    },
+                )
+            )
+
+        client.meta.events.register("before-send.s3", record)
+        recorded.clients.append(client)
+        return client
+
+    monkeypatch.setattr(create_all_module, "make_client", recording_client)
+    return recorded
