@@ -26,7 +26,7 @@ settings_values = st.builds(
     debug=st.booleans(),
     headers=header_maps,
     only_modified=st.booleans(),
-    cache_busting=st.booleans(),
+    cache_busting=st.sampled_from(["off", "query", "filename"]),
     access_key_id=st.none() | words,
     secret_access_key=st.none() | words,
     region=st.none() | st.sampled_from(["us-east-1", "eu-west-1", "ap-south-1"]),
@@ -42,6 +42,11 @@ settings_values = st.builds(
         st.sampled_from([r"\.css$", "^img/"]), header_maps, max_size=2
     ),
     override_testing=st.booleans(),
+    object_acl=st.sampled_from([None, "public-read", "private"]),
+    upload_concurrency=st.integers(1, 256),
+    prune=st.booleans(),
+    prune_keep=st.integers(1, 100),
+    cloudfront_distribution_id=st.none() | words,
 )
 
 

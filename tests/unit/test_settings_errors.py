@@ -43,7 +43,7 @@ BAD: dict[str, list[Any]] = {
         None,
     ],
     "only_modified": ["yes", 1],
-    "cache_busting": ["False", 0],
+    "cache_busting": ["False", 0, "fingerprint", None],
     "access_key_id": [12345, True, b"AKIAEXAMPLE"],
     "secret_access_key": [FAKE_SECRET.encode(), [FAKE_SECRET], {FAKE_SECRET: 1}],
     "session_token": [5, b"token"],
@@ -72,6 +72,9 @@ BAD: dict[str, list[Any]] = {
     "override_testing": ["no", 0],
     "object_acl": ["public", "PUBLIC-READ", True, 1],
     "upload_concurrency": [0, 257, "4", 4.0, True],
+    "prune": ["yes", 1],
+    "prune_keep": [0, 101, "2", True],
+    "cloudfront_distribution_id": [5, ["E2EXAMPLE"]],
 }
 
 CASES = [

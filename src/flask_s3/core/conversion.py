@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 
 import cattrs
 
-from flask_s3.core.settings import Concurrency, Domain, EndpointUrl, Pattern
+from flask_s3.core.settings import (
+    CacheBusting,
+    Concurrency,
+    Domain,
+    EndpointUrl,
+    Generations,
+    Pattern,
+)
 
 converter = cattrs.Converter(detailed_validation=True)
 
@@ -67,11 +74,26 @@ def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
     return EndpointUrl(text)
 
 
-def _concurrency(value: Any, _: Any) -> Concurrency:
-    number: int = _exact(int)(value, int)
-    if not 1 <= number <= 256:
-        raise ValueError(f"{number} is out of range")
-    return Concurrency(number)
+def _whole_number(lowest: int, highest: int) -> Any:
+    def structure(value: Any, _: Any) -> int:
+        number: int = _exact(int)(value, int)
+        if not lowest <= number <= highest:
+            raise ValueError(f"{number} is out of range")
+        return number
+
+    return structure
+
+
+def _cache_busting(value: Any, _: Any) -> CacheBusting:
+    """True and False keep their 0.x meaning; the modes are named strings."""
+    if value is True:
+        return "query"
+    if value is False:
+        return "off"
+    if value in ("off", "query", "filename"):
+        mode: CacheBusting = value
+        return mode
+    raise ValueError(f"{value!r} is not a cache-busting mode")
 
 
 def _pattern(value: Any, _: Any) -> Pattern:
@@ -95,9 +117,11 @@ for _alias, _hook in (
     (tuple[str, ...], _string_tuple),
     (Mapping[str, str], _mapping_of(str, str)),
     (Mapping[Pattern, Mapping[str, str]], _mapping_of(Pattern, Mapping[str, str])),
+    (CacheBusting, _cache_busting),
 ):
     converter.register_structure_hook_func(_is(_alias), _hook)
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
-converter.register_structure_hook(Concurrency, _concurrency)
+converter.register_structure_hook(Concurrency, _whole_number(1, 256))
+converter.register_structure_hook(Generations, _whole_number(1, 100))

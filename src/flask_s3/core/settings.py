@@ -24,8 +24,16 @@ ObjectAcl = Literal[
     "bucket-owner-full-control",
 ]
 
+CacheBusting = Literal["off", "query", "filename"]
+"""How URLs change with content: not at all, a ``?v=`` hash (True, as in the
+original), or a content-fingerprinted key (``app.<hash>.css``) that a CDN
+cannot serve stale."""
+
 Concurrency = NewType("Concurrency", int)
 """How many uploads run at once: at least 1."""
+
+Generations = NewType("Generations", int)
+"""How many deploys' fingerprinted files to keep when pruning: at least 1."""
 
 Domain = NewType("Domain", str)
 """A host name, optionally followed by a path, but never a scheme: the scheme
@@ -77,8 +85,11 @@ class Settings:
     only_modified: bool = _setting(
         False, *_both("ONLY_MODIFIED"), expects="True or False"
     )
-    cache_busting: bool = _setting(
-        False, *_both("CACHE_BUSTING"), expects="True or False"
+    cache_busting: CacheBusting = _setting(
+        "off",
+        *_both("CACHE_BUSTING"),
+        expects="True or 'query' (a ?v= hash), 'filename' (fingerprinted keys), "
+        "or False",
     )
     access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
     secret_access_key: str | None = attrs.field(
@@ -123,6 +134,13 @@ class Settings:
     )
     upload_concurrency: Concurrency = _setting(
         16, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
+    )
+    prune: bool = _setting(False, *_both("PRUNE"), expects="True or False")
+    prune_keep: Generations = _setting(
+        2, *_both("PRUNE_KEEP"), expects="a whole number from 1 to 100"
+    )
+    cloudfront_distribution_id: str | None = _setting(
+        None, *_both("CLOUDFRONT_DISTRIBUTION_ID"), expects="a string"
     )
 
     @property

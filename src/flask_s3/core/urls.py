@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from flask_s3.core.fingerprints import fingerprinted
 from flask_s3.core.settings import Settings
 from flask_s3.core.settings_resolution import SettingsError
 
@@ -129,17 +130,29 @@ class UrlBuilder:
         values: Mapping[str, Any] | None = None,
         anchor: str | None = None,
         content_hash: str | None = None,
+        fingerprint: str | None = None,
     ) -> str:
         """The URL of ``filename`` under the static route at ``url_path``.
 
-        ``values`` become the query string, a ``content_hash`` (for cache
+        ``values`` become the query string, a ``content_hash`` (query cache
         busting) is appended to it, and ``anchor`` becomes the fragment, as in
-        ``flask.url_for``.
+        ``flask.url_for``. A ``fingerprint`` (a SHA-1) names the fingerprinted
+        copy of the file instead.
         """
-        if scheme is None and not values and anchor is None and content_hash is None:
+        plain = (
+            scheme is None
+            and not values
+            and anchor is None
+            and content_hash is None
+            and fingerprint is None
+        )
+        if plain:
             return self.plain_url(url_path, filename)
         root = self._root(scheme or self.default_scheme)
-        url = f"{root}/{self.quoted_key(url_path, filename)}"
+        key = self.quoted_key(url_path, filename)
+        if fingerprint is not None:
+            key = fingerprinted(key, fingerprint)
+        url = f"{root}/{key}"
         query = self.query(values or {}, content_hash)
         if query:
             url = f"{url}?{query}"

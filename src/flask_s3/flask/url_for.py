@@ -7,6 +7,7 @@ from typing import Any
 import flask
 
 from flask_s3.core.activation import serves_from_s3
+from flask_s3.core.fingerprints import fingerprinted
 from flask_s3.core.urls import versioned
 from flask_s3.flask.state import S3State, state_of
 
@@ -39,9 +40,13 @@ def url_for(endpoint: str, **values: Any) -> str:
             target = state.target(app, endpoint, filename)
             if target is not None:
                 url, path = target
-                if not state.settings.cache_busting or path is None:
+                mode = state.settings.cache_busting
+                if mode == "off" or path is None:
                     return url
-                return versioned(url, state.file_hashes.sha1(path))
+                digest = state.file_hashes.sha1(path)
+                if mode == "query" or digest is None:
+                    return versioned(url, digest)
+                return fingerprinted(url, digest)
     return _static_url(app, state, endpoint, values)
 
 
@@ -60,10 +65,13 @@ def _static_url(
     for name in _DROPPED:
         values.pop(name, None)
     content_hash = None
-    if state.settings.cache_busting:
+    if state.settings.cache_busting != "off":
         target = state.target(app, endpoint, filename)
         path = target[1] if target is not None else None
         content_hash = state.file_hashes.sha1(path) if path is not None else None
+    fingerprint = None
+    if state.settings.cache_busting == "filename":
+        fingerprint, content_hash = content_hash, None
     return state.urls.url(
         route.url_path,
         filename,
@@ -71,4 +79,5 @@ def _static_url(
         anchor=values.pop("_anchor", None),
         values=values,
         content_hash=content_hash,
+        fingerprint=fingerprint,
     )
