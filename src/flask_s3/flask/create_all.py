@@ -57,12 +57,31 @@ def run_settings(app: Flask, options: UploadOptions) -> Settings:
 
 
 def credentials(settings: Settings, options: UploadOptions) -> Credentials:
-    """Arguments first, then the config; boto3's own chain when neither has any."""
-    if options.user or options.password:
-        return Credentials(options.user, options.password)
-    return Credentials(
-        settings.access_key_id, settings.secret_access_key, settings.session_token
+    """Each half of the key pair from the arguments, else from the config, as
+    0.3.x did; boto3's own chain when neither has any. A session token belongs
+    to the config's pair, so it is only used with that pair."""
+    access_key_id = options.user or settings.access_key_id
+    secret_access_key = options.password or settings.secret_access_key
+    if access_key_id is None and secret_access_key is None:
+        return Credentials()
+    if access_key_id is None:
+        raise SettingsError(
+            "AWS_ACCESS_KEY_ID",
+            "a secret key is given but no access key id: pass user= (--user) "
+            "or set AWS_ACCESS_KEY_ID",
+        )
+    if secret_access_key is None:
+        raise SettingsError(
+            "AWS_SECRET_ACCESS_KEY",
+            "an access key id is given but no secret key: pass password= "
+            "(--password) or set AWS_SECRET_ACCESS_KEY",
+        )
+    from_config = (access_key_id, secret_access_key) == (
+        settings.access_key_id,
+        settings.secret_access_key,
     )
+    token = settings.session_token if from_config else None
+    return Credentials(access_key_id, secret_access_key, token)
 
 
 def static_roots(app: Flask) -> list[StaticRoot]:
