@@ -57,6 +57,12 @@ EXPIRES = "Wed, 01 Dec 2094 16:00:00 GMT"
 # Keys and discovery
 
 
+def unstamped(entry: dict[str, object]) -> dict[str, object]:
+    """A manifest entry without its deploy stamp, which every run covering
+    the file renews."""
+    return {name: value for name, value in entry.items() if name != "deploy"}
+
+
 def test_every_file_lands_at_the_path_flask_serves_it(s3: S3Client, site: Site) -> None:
     result = create_all(site.app)
     assert keys_in(s3) == sorted([*VISIBLE_KEYS, MANIFEST])
@@ -141,7 +147,9 @@ def test_a_filtered_run_keeps_the_other_keys_in_the_manifest(
     # so the next unfiltered run still sends it.
     for key in VISIBLE_KEYS:
         if key != "static/js/app.js":
-            assert after["entries"][key] == before["entries"][key], key
+            assert unstamped(after["entries"][key]) == unstamped(
+                before["entries"][key]
+            ), key
     assert body_of(s3, "static/css/a.css") == CSS
     assert create_all(site.app).uploaded == ("static/css/a.css",)
     assert body_of(s3, "static/css/a.css") == b"/* changed css */\n"
@@ -151,8 +159,9 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
     create_all(site.app)
     raw = body_of(s3, MANIFEST)
     manifest = json.loads(raw)
-    assert set(manifest) == {"entries", "version"}
+    assert set(manifest) == {"entries", "version", "deploys"}
     assert manifest["version"] == 1
+    assert manifest["deploys"] == 1
     assert sorted(manifest["entries"]) == VISIBLE_KEYS
     settings = resolve_settings(site.app.config)
     for key, entry in manifest["entries"].items():
@@ -162,6 +171,8 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
                 settings, relative, acl="public-read"
             ).fingerprint,
             "sha1": sha1(site.body(key)),
+            "source": None,
+            "deploy": 1,
         }, key
     head = s3.head_object(Bucket=BUCKET, Key=MANIFEST)
     assert head["ContentType"] == "application/json"
@@ -416,10 +427,13 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
                     settings, relative_of(key.removeprefix(base)), acl="public-read"
                 ).fingerprint,
                 "sha1": sha1(site.body(key.removeprefix(base))),
+                "source": None,
+                "deploy": 1,
             }
             for key in [*keys, added]
         },
         "version": 1,
+        "deploys": 1,
     }
     second = create_all(site.app)
     assert second.uploaded == ()
@@ -624,7 +638,7 @@ def test_a_failed_replacement_is_dropped_from_the_manifest(
     assert after["static/css/a.css"]["sha1"] == sha1(b"/* v2 a */")
     for key in after:
         if key != "static/css/a.css":
-            assert after[key] == before["entries"][key], key
+            assert unstamped(after[key]) == unstamped(before["entries"][key]), key
 
     # The failed PUT left the old logo in place, and no record claims otherwise.
     assert body_of(s3, "static/img/logo.svg") == FILES["static/img/logo.svg"]
@@ -660,8 +674,18 @@ CONFIG_CREDENTIALS = {
             ("AKIACONFIG0000000000", "config-secret", "config-token"),
         ),
         ({}, {}, ("AKIAENVIRONMENT00000", "environment-secret", None)),
+        (
+            {"user": "AKIAARGUMENTS0000000"},
+            CONFIG_CREDENTIALS,
+            ("AKIAARGUMENTS0000000", "config-secret", None),
+        ),
+        (
+            {"password": "argument-secret"},
+            CONFIG_CREDENTIALS,
+            ("AKIACONFIG0000000000", "argument-secret", None),
+        ),
     ],
-    ids=["arguments", "config", "environment"],
+    ids=["arguments", "config", "environment", "user-only", "password-only"],
 )
 def test_credentials_arguments_then_config_then_environment(
     s3: S3Client,
@@ -686,6 +710,22 @@ def test_credentials_arguments_then_config_then_environment(
         for request in wire.requests
     }
     assert signed_with == {(expected[0], expected[2])}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "missing"),
+    [
+        ({"user": "AKIAARGUMENTS0000000"}, "AWS_SECRET_ACCESS_KEY"),
+        ({"password": "argument-secret"}, "AWS_ACCESS_KEY_ID"),
+    ],
+)
+def test_half_a_key_pair_names_the_missing_half(
+    s3: S3Client, site: Site, arguments: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(SettingsError, match=missing) as raised:
+        create_all(site.app, **arguments)
+    assert raised.value.key == missing
+    assert "argument-secret" not in str(raised.value)
 
 
 # Settings

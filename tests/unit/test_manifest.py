@@ -23,10 +23,11 @@ def test_round_trip_and_stable_bytes() -> None:
     assert parse_manifest(body) == manifest
     assert json.loads(body) == {
         "entries": {
-            "a": {"sha1": "1" * 40, "fingerprint": None},
-            "b": {"sha1": "2" * 40, "fingerprint": "f"},
+            "a": {"sha1": "1" * 40, "fingerprint": None, "source": None, "deploy": 0},
+            "b": {"sha1": "2" * 40, "fingerprint": "f", "source": None, "deploy": 0},
         },
         "version": 1,
+        "deploys": 0,
     }
     assert body == serialize_manifest(
         Manifest(dict(reversed(manifest.entries.items())))

@@ -31,12 +31,19 @@ class ManifestEntry:
     how a file was sent. An unchanged file under such an entry is skipped and
     then recorded with today's fingerprint: adopting it that way is what lets
     a later header change re-upload it."""
+    source: str | None = None
+    """For a content-fingerprinted copy, the plain key it copies."""
+    deploy: int = 0
+    """The last deploy in which the file was current, so that pruning can keep
+    the fingerprinted files of recent deploys that cached pages still use."""
 
 
 @attrs.frozen
 class Manifest:
     entries: Mapping[str, ManifestEntry] = attrs.field(factory=dict)
     version: int = FORMAT_VERSION
+    deploys: int = 0
+    """How many runs have written this manifest: the number of the last deploy."""
 
 
 class ManifestError(ValueError):
@@ -60,7 +67,9 @@ def _problem(exc: Exception) -> str:
 def parse_manifest(body: bytes) -> Manifest:
     try:
         raw = json.loads(body)
-        if not isinstance(raw, dict) or set(raw) != {"entries", "version"}:
+        if not isinstance(raw, dict) or not (
+            {"entries", "version"} <= set(raw) <= {"entries", "version", "deploys"}
+        ):
             raise ValueError("expected an object with 'entries' and 'version'")
         manifest = converter.structure(raw, Manifest)
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""Deciding, per asset, whether to upload it and why.
+"""Deciding, per asset, whether to upload it and why; and what to prune.
 
 The plan is computed from local hashes and the remote manifest only, so it can
 be shown (``plan``) before it is carried out, and the manifests to write before
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from flask_s3.core.fingerprints import fingerprinted
 from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset
@@ -29,6 +30,12 @@ class Reason(enum.Enum):
     SETTINGS_CHANGED = "upload settings changed"
     UNCHANGED = "unchanged"
     ONLY_MODIFIED_OFF = "unchanged, but S3_ONLY_MODIFIED is off"
+    FINGERPRINT_EXISTS = "fingerprinted copy exists"
+
+
+class DeleteReason(enum.Enum):
+    GONE = "no longer exists locally"
+    OLD_FINGERPRINT = "fingerprinted copy older than S3_PRUNE_KEEP deploys"
 
 
 @attrs.frozen
@@ -48,13 +55,18 @@ class PlannedAsset:
     spec: UploadSpec
     action: Action
     reason: Reason
+    source: str | None = None
+    """For a fingerprinted copy, the plain key it copies."""
 
     @property
     def key(self) -> str:
         return self.asset.key
 
-    def manifest_entry(self) -> ManifestEntry:
-        return ManifestEntry(self.sha1, self.spec.fingerprint)
+
+@attrs.frozen
+class PlannedDelete:
+    key: str
+    reason: DeleteReason
 
 
 def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
@@ -71,6 +83,10 @@ def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
 class UploadPlan:
     items: tuple[PlannedAsset, ...]
     remote: Manifest
+    deploy: int
+    """This run's deploy number: one more than the last, if it uploads
+    anything; a run that changes nothing is not a new version of the site."""
+    deletes: tuple[PlannedDelete, ...] = ()
 
     @property
     def uploads(self) -> list[PlannedAsset]:
@@ -92,23 +108,88 @@ class UploadPlan:
             for key, entry in self.remote.entries.items()
             if key not in doomed
         }
-        return Manifest(kept)
+        return attrs.evolve(self.remote, entries=kept)
 
-    def manifest_after(self, arrived: Iterable[str]) -> Manifest:
-        """The record once the uploads in ``arrived`` are known to have landed.
+    def manifest_after(
+        self, arrived: Iterable[str], *, without: Iterable[str] = ()
+    ) -> Manifest:
+        """The record once the uploads in ``arrived`` are known to have landed,
+        and the keys in ``without`` are (about to be) deleted.
 
         Keys outside this run (another prefix's filter, files deleted locally)
         are kept; keys whose upload failed are dropped, so the next run sends
-        them again.
+        them again. Every file of this run is stamped with this deploy.
         """
         arrived = set(arrived)
         entries = dict(self.remote.entries)
         for item in self.items:
-            if item.action is Action.SKIP or item.key in arrived:
-                entries[item.key] = item.manifest_entry()
+            previous = entries.get(item.key)
+            if item.reason is Reason.FINGERPRINT_EXISTS and previous is not None:
+                entries[item.key] = attrs.evolve(previous, deploy=self.deploy)
+            elif item.action is Action.SKIP or item.key in arrived:
+                entries[item.key] = ManifestEntry(
+                    item.sha1, item.spec.fingerprint, item.source, self.deploy
+                )
             else:
                 entries.pop(item.key, None)
-        return Manifest(entries)
+        for key in without:
+            entries.pop(key, None)
+        return Manifest(entries, deploys=self.deploy)
+
+
+def _planned(
+    settings: Settings, local: LocalFile, remote: Manifest, acl: str | None
+) -> list[PlannedAsset]:
+    spec = upload_spec(settings, local.asset.relative_path, acl=acl)
+    reason = _reason(remote.entries.get(local.asset.key), local.sha1, spec)
+    action = Action.UPLOAD
+    if reason is Reason.UNCHANGED:
+        if settings.only_modified:
+            action = Action.SKIP
+        else:
+            reason = Reason.ONLY_MODIFIED_OFF
+    items = [PlannedAsset(local.asset, local.sha1, local.size, spec, action, reason)]
+    if settings.cache_busting == "filename":
+        key = fingerprinted(local.asset.key, local.sha1)
+        exists = key in remote.entries  # its name proves its content
+        items.append(
+            PlannedAsset(
+                attrs.evolve(local.asset, key=key),
+                local.sha1,
+                local.size,
+                upload_spec(
+                    settings, local.asset.relative_path, acl=acl, immutable=True
+                ),
+                Action.SKIP if exists else Action.UPLOAD,
+                Reason.FINGERPRINT_EXISTS if exists else Reason.NEW,
+                source=local.asset.key,
+            )
+        )
+    return items
+
+
+def prune_plan(
+    remote: Manifest,
+    planned: Iterable[str],
+    local_keys: frozenset[str],
+    *,
+    deploy: int,
+    keep: int,
+) -> tuple[PlannedDelete, ...]:
+    """Keys to delete: only ones the manifest recorded, never one planned or
+    present locally, and never a fingerprinted copy that was current within
+    the last ``keep`` deploys (this one included), since cached pages of those
+    deploys still point at it."""
+    spared = set(planned) | local_keys
+    deletes = []
+    for key, entry in sorted(remote.entries.items()):
+        if key in spared:
+            continue
+        if entry.source is None:
+            deletes.append(PlannedDelete(key, DeleteReason.GONE))
+        elif entry.deploy <= deploy - keep:
+            deletes.append(PlannedDelete(key, DeleteReason.OLD_FINGERPRINT))
+    return tuple(deletes)
 
 
 def plan_uploads(
@@ -117,19 +198,23 @@ def plan_uploads(
     remote: Manifest,
     *,
     acl: str | None,
+    local_keys: frozenset[str] = frozenset(),
 ) -> UploadPlan:
-    """Upload what is new or changed (everything, unless S3_ONLY_MODIFIED)."""
-    items = []
-    for local in local_files:
-        spec = upload_spec(settings, local.asset.relative_path, acl=acl)
-        reason = _reason(remote.entries.get(local.asset.key), local.sha1, spec)
-        action = Action.UPLOAD
-        if reason is Reason.UNCHANGED:
-            if settings.only_modified:
-                action = Action.SKIP
-            else:
-                reason = Reason.ONLY_MODIFIED_OFF
-        items.append(
-            PlannedAsset(local.asset, local.sha1, local.size, spec, action, reason)
+    """Upload what is new or changed (everything, unless S3_ONLY_MODIFIED), and
+    under S3_PRUNE delete what the manifest recorded and is gone. ``local_keys``
+    are the keys of every local file, filtered out or hidden ones included."""
+    items = tuple(
+        item for local in local_files for item in _planned(settings, local, remote, acl)
+    )
+    uploads = any(item.action is Action.UPLOAD for item in items)
+    deploy = remote.deploys + 1 if uploads else remote.deploys
+    deletes: tuple[PlannedDelete, ...] = ()
+    if settings.prune:
+        deletes = prune_plan(
+            remote,
+            (item.key for item in items),
+            local_keys,
+            deploy=deploy,
+            keep=settings.prune_keep,
         )
-    return UploadPlan(tuple(items), remote)
+    return UploadPlan(items, remote, deploy, deletes)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from flask_s3.core.fingerprints import IMMUTABLE_CACHE_CONTROL
 from flask_s3.core.settings import Settings
 
 # Header names that are boto3 put_object parameters; any other header is
@@ -130,20 +131,23 @@ def should_gzip(settings: Settings, relative_path: str) -> bool:
 
 
 def upload_spec(
-    settings: Settings, relative_path: str, *, acl: str | None
+    settings: Settings, relative_path: str, *, acl: str | None, immutable: bool = False
 ) -> UploadSpec:
     """The spec of one asset. ``acl`` is the object ACL to send, or None where
-    the bucket takes no ACLs (Object Ownership: BucketOwnerEnforced)."""
+    the bucket takes no ACLs (Object Ownership: BucketOwnerEnforced). An
+    ``immutable`` (fingerprinted) copy may be cached for a year, unless the
+    settings give it a Cache-Control of their own."""
     path_headers = [
         headers
         for pattern, headers in settings.filepath_headers.items()
         if re.search(pattern, relative_path)
     ]
     guessed = {"Content-Type": guess_content_type(relative_path)}
+    lasting = {"Cache-Control": IMMUTABLE_CACHE_CONTROL} if immutable else {}
     layers = (
-        [settings.headers, guessed, *path_headers]
+        [lasting, settings.headers, guessed, *path_headers]
         if settings.force_mimetype
-        else [guessed, settings.headers, *path_headers]
+        else [guessed, lasting, settings.headers, *path_headers]
     )
     gzip = should_gzip(settings, relative_path)
     if gzip:
