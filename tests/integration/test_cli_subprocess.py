@@ -1,0 +1,476 @@
+"""The command line as a shell runs it: real subprocesses against moto on 127.0.0.1.
+
+``python -m flask_s3 ...`` and ``python -m flask --app ... s3 ...`` run with a
+clean environment (fake keys, no profile, no endpoint variables, empty AWS
+config files) and the package this test session imports on PYTHONPATH. What is
+checked is what a deploy script sees: exit codes, stdout, stderr, and never a
+traceback. The demo runs end to end, once printing and once serving a page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import flask_s3
+from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
+from tests.integration.test_cli import (
+    APP_MODULE,
+    CONFIG_VARIABLE,
+    ENDPOINT_VARIABLE,
+    EXTENSION_VARIABLE,
+    KEYS,
+    MANIFEST,
+    SUMMARY,
+    TOTAL_BYTES,
+    UNREACHABLE_HINT,
+    Shop,
+    actions,
+    all_new,
+    all_unchanged,
+    bucket_keys,
+    bucket_keys_or_none,
+    check_plan_json,
+    closed_port,
+    one_error_line,
+    table_rows,
+    write_shop,
+)
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+# The folder holding the flask_s3 this session tests: src/ of the checkout, or
+# site-packages when installed.
+PACKAGE_ROOT = Path(flask_s3.__file__).resolve().parents[1]
+TIMEOUT = 60
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    return write_shop(tmp_path / "shop")
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of every subprocess: none of the machine's AWS or Flask
+    variables, fake keys, and AWS config files that are empty."""
+    empty = tmp_path / "empty-aws-config"
+    empty.touch()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "FLASK_", "CLI_SHOP_", "PYTHON"))
+    }
+    env.update(
+        PYTHONPATH=str(PACKAGE_ROOT),
+        PYTHONUNBUFFERED="1",
+        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python <args>`` in ``cwd``; no output of any run may hold a traceback."""
+    completed = subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert "Traceback" not in completed.stdout + completed.stderr, completed.stderr
+    return completed
+
+
+def flask_s3_cli(
+    *args: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return run("-m", "flask_s3", *args, env=env, cwd=cwd)
+
+
+def test_plan_upload_plan(
+    server_s3: S3Client, moto_endpoint: str, shop: Shop, clean_env: dict[str, str]
+) -> None:
+    env = {**clean_env, ENDPOINT_VARIABLE: moto_endpoint}
+    app = str(shop.app_file)
+    factory = f"{APP_MODULE}:create_app()"  # found from the working directory
+
+    checked = flask_s3_cli("plan", "--app", app, "--check", env=env, cwd=shop.folder)
+    assert checked.returncode == 1, checked.stderr
+    assert table_rows(checked.stdout) == all_new()
+    planned = flask_s3_cli("plan", "--app", factory, "--json", env=env, cwd=shop.folder)
+    assert planned.returncode == 0, planned.stderr
+    doc = check_plan_json(planned.stdout)
+    assert actions(doc) == all_new()
+    assert doc["bucket_exists"] is False
+    assert doc["manifest"] == "none"
+    assert doc["endpoint_url"] == moto_endpoint
+    assert bucket_keys_or_none(server_s3) is None
+
+    uploaded = flask_s3_cli("upload", "--app", app, env=env, cwd=shop.folder)
+    assert uploaded.returncode == 0, uploaded.stderr
+    summary = SUMMARY.fullmatch(uploaded.stdout.strip())
+    assert summary is not None, uploaded.stdout
+    assert summary.groups() == (str(len(KEYS)), f"{TOTAL_BYTES} B", "0")
+    # stdout is a pipe: no progress bar, and nothing drawn over itself.
+    assert "Uploading" not in uploaded.stdout + uploaded.stderr
+    assert "\r" not in uploaded.stdout
+    assert bucket_keys(server_s3) == sorted([*KEYS, MANIFEST])
+
+    again = flask_s3_cli("plan", "--app", app, "--check", env=env, cwd=shop.folder)
+    assert again.returncode == 0, again.stderr
+    assert table_rows(again.stdout) == all_unchanged()
+    planned = flask_s3_cli("plan", "--app", factory, "--json", env=env, cwd=shop.folder)
+    doc = check_plan_json(planned.stdout)
+    assert actions(doc) == all_unchanged()
+    assert doc["bucket_exists"] is True
+    assert doc["manifest"] == "flask-s3"
+
+    shop.write("static/css/site.css", b"body { margin: 1px; }\n")
+    changed = flask_s3_cli("plan", "--app", app, "--check", env=env, cwd=shop.folder)
+    assert changed.returncode == 1, changed.stderr
+    assert table_rows(changed.stdout) == {
+        **all_unchanged(),
+        "static/css/site.css": ("upload", "content changed"),
+    }
+
+
+def test_flask_s3_plan_and_upload(
+    server_s3: S3Client, moto_endpoint: str, shop: Shop, clean_env: dict[str, str]
+) -> None:
+    env = {**clean_env, ENDPOINT_VARIABLE: moto_endpoint}
+    target = f"{APP_MODULE}:create_app()"
+
+    def flask_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return run(
+            "-m", "flask", "--app", target, "s3", *args, env=env, cwd=shop.folder
+        )
+
+    checked = flask_cli("plan", "--check")
+    assert checked.returncode == 1, checked.stderr
+    planned = flask_cli("plan", "--json")
+    assert planned.returncode == 0, planned.stderr
+    assert actions(check_plan_json(planned.stdout)) == all_new()
+
+    uploaded = flask_cli("upload", "--quiet")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert uploaded.stdout == ""
+    assert bucket_keys(server_s3) == sorted([*KEYS, MANIFEST])
+
+    again = flask_cli("plan", "--check", "--json")
+    assert again.returncode == 0, again.stderr
+    doc = check_plan_json(again.stdout)
+    assert actions(doc) == all_unchanged()
+    assert doc["manifest"] == "flask-s3"
+
+
+def test_plan_offline_needs_no_credentials(
+    shop: Shop, clean_env: dict[str, str]
+) -> None:
+    env = {
+        name: value
+        for name, value in clean_env.items()
+        if name not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    env[ENDPOINT_VARIABLE] = f"http://127.0.0.1:{closed_port()}"
+
+    planned = flask_s3_cli(
+        "plan",
+        "--app",
+        f"{shop.app_file}",
+        "--offline",
+        "--json",
+        env=env,
+        cwd=shop.folder,
+    )
+    assert planned.returncode == 0, planned.stderr
+    doc = check_plan_json(planned.stdout)
+    assert doc["bucket_exists"] is None
+    assert doc["offline"] is True
+    assert doc["manifest"] == "none"
+    assert actions(doc) == all_new()
+
+    flask_plan = run(
+        "-m",
+        "flask",
+        "--app",
+        str(shop.app_file),
+        "s3",
+        "plan",
+        "--offline",
+        env=env,
+        cwd=shop.folder,
+    )
+    assert flask_plan.returncode == 0, flask_plan.stderr
+    assert table_rows(flask_plan.stdout) == all_new()
+
+
+# Errors: the documented exit code and one line on stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "code", "hint"),
+    [
+        pytest.param(["plan", "--app", "nope.py"], {}, 2, None, id="missing-file"),
+        pytest.param(
+            ["upload", "--app", "missing_module:app"], {}, 2, None, id="missing-module"
+        ),
+        pytest.param(
+            ["plan", "--app", "{app}"],
+            {CONFIG_VARIABLE: '{"S3_URL_STYLE": "virtual"}', EXTENSION_VARIABLE: "0"},
+            2,
+            None,
+            id="invalid-setting",
+        ),
+        pytest.param(
+            ["upload", "--app", "{app}"],
+            {CONFIG_VARIABLE: '{"S3_BUCKET_NAME": null, "USE_S3": false}'},
+            2,
+            None,
+            id="no-bucket",
+        ),
+        pytest.param(
+            ["plan", "--app", "{app}"],
+            {ENDPOINT_VARIABLE: "{closed}"},
+            3,
+            True,
+            id="unreachable",
+        ),
+        pytest.param(
+            ["plan", "--app", "{app}"],
+            {ENDPOINT_VARIABLE: "{moto}", "AWS_ACCESS_KEY_ID": ""},
+            3,
+            True,
+            id="no-credentials",
+        ),
+        pytest.param(
+            ["-m", "flask", "--app", "{app}", "s3", "plan"],
+            {ENDPOINT_VARIABLE: "{moto}", "AWS_ACCESS_KEY_ID": ""},
+            3,
+            True,
+            id="flask-no-credentials",
+        ),
+        pytest.param(
+            ["-m", "flask", "--app", "{app}", "s3", "upload"],
+            {CONFIG_VARIABLE: '{"S3_BUCKET_NAME": null, "USE_S3": false}'},
+            2,
+            None,
+            id="flask-no-bucket",
+        ),
+    ],
+)
+def test_errors_are_one_line(
+    server_s3: S3Client,
+    moto_endpoint: str,
+    shop: Shop,
+    clean_env: dict[str, str],
+    args: list[str],
+    settings: dict[str, str],
+    code: int,
+    hint: bool | None,
+) -> None:
+    values = {
+        "{app}": str(shop.app_file),
+        "{moto}": moto_endpoint,
+        "{closed}": f"http://127.0.0.1:{closed_port()}",
+    }
+
+    def filled(text: str) -> str:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text
+
+    env = {**clean_env, **{name: filled(value) for name, value in settings.items()}}
+    if env.get("AWS_ACCESS_KEY_ID") == "":
+        del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+    command = [filled(arg) for arg in args]
+    if command[0] != "-m":
+        command = ["-m", "flask_s3", *command]
+
+    result = run(*command, env=env, cwd=shop.folder)
+
+    assert result.returncode == code, result.stderr
+    line = one_error_line(result.stderr)
+    assert result.stdout == ""
+    if hint:
+        assert UNREACHABLE_HINT in line
+    if "AWS_ACCESS_KEY_ID" in settings:
+        assert "credentials" in line
+    assert bucket_keys_or_none(server_s3) is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["-m", "flask_s3", "plan", "--filter", "("], id="bad-regex"),
+        pytest.param(["-m", "flask_s3", "upload"], id="no-app"),
+        pytest.param(
+            ["-m", "flask", "--app", "nope.py", "s3", "plan"], id="flask-missing-file"
+        ),
+        pytest.param(
+            ["-m", "flask", "--app", "missing_module:app", "s3", "upload"],
+            id="flask-missing-module",
+        ),
+    ],
+)
+def test_usage_errors_exit_2(
+    shop: Shop, clean_env: dict[str, str], args: list[str]
+) -> None:
+    extra = ["--app", str(shop.app_file)] if "--filter" in args else []
+    result = run(*args, *extra, env=clean_env, cwd=shop.folder)
+
+    assert result.returncode == 2, result.stderr
+    assert "Usage:" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_shows_on_a_terminal(
+    server_s3: S3Client, moto_endpoint: str, shop: Shop, clean_env: dict[str, str]
+) -> None:
+    """The other side of "quiet when not a terminal": the bar is there on one."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask_s3", "upload", "--app", str(shop.app_file)],
+            env={**clean_env, ENDPOINT_VARIABLE: moto_endpoint, "TERM": "dumb"},
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait(timeout=TIMEOUT) == 0
+        assert process.stderr is not None
+        process.stderr.close()
+    finally:
+        os.close(leader)
+    text = shown.decode()
+    assert "Uploading" in text
+    assert SUMMARY.search(text) is not None, text
+
+
+# The demo
+
+
+def test_demo(clean_env: dict[str, str], tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = run("-m", "flask_s3", "demo", env=clean_env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    port = re.search(r"http://127\.0\.0\.1:(\d+)", result.stdout)
+    assert port is not None, result.stdout
+    css = f"http://127.0.0.1:{port.group(1)}/flask-s3-demo/static/css/shop.css"
+    assert css in result.stdout
+    assert "-> 200 OK" in result.stdout
+    assert f"GET {css} -> 200 OK" in result.stdout
+    assert "Content-Type: text/css" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def fetch(url: str) -> tuple[int, str, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body = response.read().decode()
+        return response.status, response.headers.get("Content-Type", ""), body
+
+
+@pytest.fixture
+def serving_demo(
+    clean_env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[int, Path]]:
+    """``demo --serve`` running; it is always stopped, and must stop."""
+    port = free_port()
+    output = tmp_path / "demo.out"
+    with output.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask_s3", "demo", "--serve", "--port", str(port)],
+            env=clean_env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                assert process.poll() is None, output.read_text()
+                try:
+                    fetch(f"http://127.0.0.1:{port}/")
+                    break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    if time.monotonic() > deadline:
+                        pytest.fail(
+                            f"the demo did not serve in 20 s:\n{output.read_text()}"
+                        )
+                    time.sleep(0.1)
+            yield port, output
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+                pytest.fail("demo --serve did not stop when terminated")
+    assert "Traceback" not in output.read_text()
+
+
+def test_demo_serve(serving_demo: tuple[int, Path]) -> None:
+    port, output = serving_demo
+
+    status, content_type, page = fetch(f"http://127.0.0.1:{port}/")
+
+    assert status == 200
+    assert content_type.startswith("text/html")
+    links = re.findall(
+        r'href="(http://127\.0\.0\.1:\d+/flask-s3-demo/[^"]+\.css)"', page
+    )
+    assert links, page
+    css = links[0]
+    assert css.endswith("/flask-s3-demo/static/css/shop.css")
+    s3_address = re.search(
+        r"S3 server is running at (http://127\.0\.0\.1:\d+)", output.read_text()
+    )
+    assert s3_address is not None, output.read_text()
+    assert css.startswith(s3_address.group(1) + "/")
+    status, content_type, body = fetch(css)
+    assert status == 200
+    assert content_type.startswith("text/css")
+    assert body
