@@ -8,6 +8,7 @@ from flask_s3.core.manifest import (
     Manifest,
     ManifestEntry,
     ManifestError,
+    manifest_from,
     manifest_key,
     parse_legacy_hashes,
     parse_manifest,
@@ -70,3 +71,14 @@ def test_unreadable_legacy_hashes_are_an_error(body: bytes) -> None:
 def test_each_prefix_has_its_own_manifest() -> None:
     assert manifest_key("") == ".flask-s3-manifest.json"
     assert manifest_key("/Release/1/") == "Release/1/.flask-s3-manifest.json"
+
+
+def test_manifest_from_prefers_ours_then_legacy_then_nothing() -> None:
+    ours = serialize_manifest(Manifest({"static/a.css": ManifestEntry("1" * 40, "f")}))
+    legacy = json.dumps({"/static/b.css": "2" * 40}).encode()
+    assert manifest_from(ours, legacy) == (parse_manifest(ours), "flask-s3")
+    assert manifest_from(None, legacy) == (
+        parse_legacy_hashes(legacy),
+        "flask-s3 0.3.x",
+    )
+    assert manifest_from(None, None) == (Manifest(), "none")

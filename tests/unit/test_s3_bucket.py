@@ -145,16 +145,6 @@ def test_acls_are_assumed_when_ownership_cannot_be_read(
     assert bucket.accepts_acls() is True
 
 
-def test_manifest_falls_back_to_legacy_hashes_then_nothing(
-    stubbed: tuple[Bucket, Stubber],
-) -> None:
-    bucket, stubber = stubbed
-    stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
-    stubber.add_client_error("get_object", "NoSuchKey", http_status_code=404)
-    manifest, source = bucket.read_manifest("")
-    assert (manifest.entries, source) == ({}, "none")
-
-
 def test_describe_error_is_one_line() -> None:
     error = ClientError(
         {"Error": {"Code": "SlowDown", "Message": "Please reduce"}}, "PutObject"

@@ -13,13 +13,18 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
+import attrs
+
 from flask_s3.adapters.s3_bucket import Bucket, describe_error
+from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.upload_plan import PlannedAsset, UploadPlan
 from flask_s3.core.upload_result import FailedUpload, UploadFailed, UploadResult
 
 logger = logging.getLogger("flask_s3")
 
 OnDone = Callable[[PlannedAsset, bool], None]
+Invalidate = Callable[[list[str]], str]
+"""Start a CDN invalidation of these paths; returns its id."""
 
 
 def publish(
@@ -30,9 +35,11 @@ def publish(
     concurrency: int,
     started: float,
     on_done: OnDone | None = None,
+    invalidate: Invalidate | None = None,
 ) -> UploadResult:
-    """Upload what the plan says; raise `UploadFailed` unless everything arrived.
-    ``started`` is the ``time.monotonic()`` the run's timing counts from."""
+    """Upload what the plan says, then prune and invalidate; raise
+    `UploadFailed` unless every upload arrived. ``started`` is the
+    ``time.monotonic()`` the run's timing counts from."""
     pending = plan.manifest_before_upload()
     if pending is not None:
         bucket.write_manifest(prefix, pending)
@@ -43,14 +50,18 @@ def publish(
     except BaseException:
         _record_interrupted(bucket, prefix, plan, arrived)
         raise
+    uploaded = tuple(item.key for item in arrived)
+    # Prune only after a complete upload: pages of a half-deployed site may
+    # still need what would go.
+    doomed = [] if failed else [delete.key for delete in plan.deletes]
     result = UploadResult(
-        uploaded=tuple(item.key for item in arrived),
+        uploaded=uploaded,
         skipped=tuple(item.key for item in plan.skips),
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
         bytes_uploaded=sum(item.size for item in arrived),
         seconds=time.monotonic() - started,
     )
-    final = plan.manifest_after(result.uploaded)
+    final = plan.manifest_after(uploaded, without=doomed)
     if final != plan.remote:
         try:
             bucket.write_manifest(prefix, final)
@@ -62,7 +73,59 @@ def publish(
             ) from exc
     if failed:
         raise UploadFailed(result)
-    return result
+    warnings: list[str] = []
+    deleted = _prune(bucket, prefix, plan, uploaded, doomed, warnings)
+    invalidation_id = None
+    paths = invalidation_paths(plan, uploaded, deleted)
+    if invalidate is not None and paths:
+        try:
+            invalidation_id = invalidate(paths)
+        except Exception as exc:
+            warnings.append(
+                f"the CDN invalidation of {len(paths)} paths failed "
+                f"({describe_error(exc)}); the upload itself is complete"
+            )
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return attrs.evolve(
+        result,
+        deleted=tuple(deleted),
+        invalidation_id=invalidation_id,
+        warnings=tuple(warnings),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _prune(
+    bucket: Bucket,
+    prefix: str,
+    plan: UploadPlan,
+    uploaded: tuple[str, ...],
+    doomed: list[str],
+    warnings: list[str],
+) -> list[str]:
+    """Delete what the manifest no longer lists. Keys that could not be
+    deleted still exist, so they are recorded again for a later run."""
+    if not doomed:
+        return []
+    failures = bucket.delete(doomed)
+    deleted = [key for key in doomed if key not in failures]
+    if failures:
+        warnings.extend(
+            f"could not delete {key} ({why}); the next pruning run tries again"
+            for key, why in sorted(failures.items())
+        )
+        try:
+            bucket.write_manifest(
+                prefix, plan.manifest_after(uploaded, without=deleted)
+            )
+        except Exception as exc:
+            why = describe_error(exc)
+            warnings.append(
+                f"the manifest could not record the undeleted keys ({why}); "
+                "they are left in the bucket untracked"
+            )
+    return deleted
 
 
 def _upload_all(

@@ -11,9 +11,10 @@ import contextlib
 import gzip
 import json
 import logging
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
@@ -25,16 +26,14 @@ from botocore.exceptions import ClientError
 
 from flask_s3.core.bucket_state import (
     BucketState,
-    ManifestSource,
     missing_bucket,
     policy_grants_public_read,
 )
 from flask_s3.core.manifest import (
     LEGACY_HASHES_KEY,
     Manifest,
+    manifest_from,
     manifest_key,
-    parse_legacy_hashes,
-    parse_manifest,
     serialize_manifest,
 )
 from flask_s3.core.settings import Settings
@@ -47,8 +46,11 @@ logger = logging.getLogger("flask_s3")
 
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 8 * MIB
+SMALL_BODY = MIB
+DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
 _MISSING = ("404", "NoSuchBucket", "NotFound")
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
 
 def _mask(value: str | None) -> str:
@@ -104,6 +106,14 @@ class Bucket:
             multipart_chunksize=MULTIPART_THRESHOLD,
             max_concurrency=4,
         )
+        # From a file object, s3transfer buffers up to ten parts in memory by
+        # default; a gzip spool of a big asset would then cost ~100 MiB.
+        self._spool = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_THRESHOLD,
+            max_concurrency=2,
+        )
+        self._spool.max_in_memory_upload_chunks = 2
 
     def exists(self) -> bool:
         try:
@@ -115,23 +125,39 @@ class Bucket:
         return True
 
     def inspect(self, prefix: str) -> BucketState:
-        """The bucket as it is, found with read-only requests only; the four
-        look-ups after the first run at once, as each costs a round trip."""
-        if not self.exists():
-            return missing_bucket()
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        """The bucket as it is, from read-only requests sent all at once: each
+        costs a round trip, and a missing bucket is the rare case."""
+        with ThreadPoolExecutor(max_workers=7) as pool:
+            exists = pool.submit(self.exists)
             accepts_acls = pool.submit(self.accepts_acls)
-            manifest = pool.submit(self.read_manifest, prefix)
+            ours = pool.submit(self._read, manifest_key(prefix))
+            legacy = pool.submit(self._read, LEGACY_HASHES_KEY)
             blocked = pool.submit(self._blocks_public_access)
             public_policy = pool.submit(self._policy_grants_public_read)
+            public_acl = pool.submit(self._acl_grants_public_read)
+            if not exists.result():
+                return missing_bucket()
+            manifest, source = manifest_from(ours.result(), legacy.result())
             return BucketState(
                 exists=True,
                 accepts_acls=accepts_acls.result(),
-                manifest=manifest.result()[0],
-                manifest_source=manifest.result()[1],
+                manifest=manifest,
+                manifest_source=source,
                 blocks_public_access=blocked.result(),
                 policy_grants_public_read=public_policy.result(),
+                acl_grants_public_read=public_acl.result(),
             )
+
+    def _acl_grants_public_read(self) -> bool | None:
+        try:
+            grants = self.client.get_bucket_acl(Bucket=self.name)["Grants"]
+        except ClientError:
+            return None
+        return any(
+            grant.get("Grantee", {}).get("URI") == _ALL_USERS
+            and grant.get("Permission") in ("READ", "FULL_CONTROL")
+            for grant in grants
+        )
 
     def _blocks_public_access(self) -> bool | None:
         try:
@@ -221,16 +247,6 @@ class Bucket:
             raise
         return response["Body"].read()
 
-    def read_manifest(self, prefix: str) -> tuple[Manifest, ManifestSource]:
-        """Our manifest, else 0.3.x's .file-hashes, else an empty record."""
-        body = self._read(manifest_key(prefix))
-        if body is not None:
-            return parse_manifest(body), "flask-s3"
-        legacy = self._read(LEGACY_HASHES_KEY)
-        if legacy is not None:
-            return parse_legacy_hashes(legacy), "flask-s3 0.3.x"
-        return Manifest(), "none"
-
     def write_manifest(self, prefix: str, manifest: Manifest) -> None:
         self.client.put_object(
             Bucket=self.name,
@@ -240,26 +256,61 @@ class Bucket:
             CacheControl="no-cache",
         )
 
-    def upload(self, item: PlannedAsset) -> None:
-        """Send one asset, streaming: small bodies in one PUT, big ones in
-        multipart chunks, gzip through a spool that goes to disk when large."""
-        arguments: Any = item.spec.put_arguments()
-        with open(item.asset.local_path, "rb") as source:
-            if item.spec.gzip:
-                with _gzipped(source) as body:
-                    self._send(body, item.key, arguments)
-            else:
-                self._send(source, item.key, arguments)
+    def delete(self, keys: Sequence[str]) -> dict[str, str]:
+        """Delete in batches of 1000, the most one request takes; returns why
+        each key that could not be deleted failed."""
+        failures: dict[str, str] = {}
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start : start + DELETE_BATCH]
+            try:
+                response = self.client.delete_objects(
+                    Bucket=self.name,
+                    Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+                )
+            except ClientError as exc:
+                failures.update(dict.fromkeys(batch, describe_error(exc)))
+                continue
+            for error in response.get("Errors", []):
+                failures[error.get("Key", "?")] = (
+                    f"{error.get('Code', 'error')}: {error.get('Message', '')}"
+                )
+        return failures
 
-    def _send(self, body: IO[bytes], key: str, arguments: Any) -> None:
-        size = body.seek(0, 2)
-        body.seek(0)
+    def upload(self, item: PlannedAsset) -> None:
+        """Send one asset, streaming big ones: a multipart upload from the
+        file's path reads one part at a time, and gzip goes through a spool
+        that moves to disk when large."""
+        arguments: Any = item.spec.put_arguments()
+        path = item.asset.local_path
+        if item.spec.gzip:
+            with open(path, "rb") as source, _gzipped(source) as body:
+                size = body.seek(0, 2)
+                body.seek(0)
+                if size < MULTIPART_THRESHOLD:
+                    self._put(body, size, item.key, arguments)
+                else:
+                    self.client.upload_fileobj(
+                        body,
+                        self.name,
+                        item.key,
+                        ExtraArgs=arguments,
+                        Config=self._spool,
+                    )
+            return
+        size = os.stat(path).st_size
         if size < MULTIPART_THRESHOLD:
-            self.client.put_object(Bucket=self.name, Key=key, Body=body, **arguments)
+            with open(path, "rb") as source:
+                self._put(source, size, item.key, arguments)
         else:
-            self.client.upload_fileobj(
-                body, self.name, key, ExtraArgs=arguments, Config=self._transfer
+            self.client.upload_file(
+                path, self.name, item.key, ExtraArgs=arguments, Config=self._transfer
             )
+
+    def _put(self, body: IO[bytes], size: int, key: str, arguments: Any) -> None:
+        """Small bodies go as bytes: botocore sends a file object with
+        'Expect: 100-continue', which costs a round trip per object."""
+        payload: IO[bytes] | bytes = body.read() if size <= SMALL_BODY else body
+        self.client.put_object(Bucket=self.name, Key=key, Body=payload, **arguments)
 
 
 @contextlib.contextmanager

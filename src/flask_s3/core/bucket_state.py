@@ -6,13 +6,9 @@ anything; the warnings are decided here, from that state alone.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import attrs
 
-from flask_s3.core.manifest import Manifest
-
-ManifestSource = Literal["flask-s3", "flask-s3 0.3.x", "none"]
+from flask_s3.core.manifest import Manifest, ManifestSource
 
 
 @attrs.frozen
@@ -27,6 +23,8 @@ class BucketState:
     policies; None when unknown."""
     policy_grants_public_read: bool | None
     """Whether a bucket policy lets anyone GET objects; None when unknown."""
+    acl_grants_public_read: bool | None
+    """Whether the bucket's own ACL is already public-read; None when unknown."""
 
 
 def missing_bucket() -> BucketState:
@@ -38,6 +36,7 @@ def missing_bucket() -> BucketState:
         manifest_source="none",
         blocks_public_access=None,
         policy_grants_public_read=None,
+        acl_grants_public_read=None,
     )
 
 

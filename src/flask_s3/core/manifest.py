@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Literal
 
 import attrs
 from cattrs import transform_error
 from cattrs.errors import BaseValidationError
 
 from flask_s3.core.conversion import converter
+
+ManifestSource = Literal["flask-s3", "flask-s3 0.3.x", "none"]
 
 MANIFEST_NAME = ".flask-s3-manifest.json"
 LEGACY_HASHES_KEY = ".file-hashes"
@@ -103,3 +106,15 @@ def parse_legacy_hashes(body: bytes) -> Manifest:
 def serialize_manifest(manifest: Manifest) -> bytes:
     unstructured = converter.unstructure(manifest)
     return json.dumps(unstructured, sort_keys=True, separators=(",", ":")).encode()
+
+
+def manifest_from(
+    ours: bytes | None, legacy: bytes | None
+) -> tuple[Manifest, ManifestSource]:
+    """Our manifest when the bucket has one, else 0.3.x's .file-hashes, else
+    an empty record; both are fetched at once, so this only chooses."""
+    if ours is not None:
+        return parse_manifest(ours), "flask-s3"
+    if legacy is not None:
+        return parse_legacy_hashes(legacy), "flask-s3 0.3.x"
+    return Manifest(), "none"

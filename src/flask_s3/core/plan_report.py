@@ -11,8 +11,9 @@ import json
 
 import attrs
 
-from flask_s3.core.bucket_state import BucketState, ManifestSource, public_read_warnings
+from flask_s3.core.bucket_state import BucketState, public_read_warnings
 from flask_s3.core.conversion import converter
+from flask_s3.core.manifest import ManifestSource
 from flask_s3.core.settings import Settings
 from flask_s3.core.upload_plan import Action, UploadPlan
 from flask_s3.core.urls import UrlBuilder

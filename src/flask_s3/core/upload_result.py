@@ -18,6 +18,11 @@ class UploadResult:
     failed: tuple[FailedUpload, ...]
     bytes_uploaded: int
     seconds: float
+    deleted: tuple[str, ...] = ()
+    invalidation_id: str | None = None
+    warnings: tuple[str, ...] = ()
+    """What went wrong after the uploads arrived (a failed delete or CDN
+    invalidation): reported, but the upload itself is done."""
 
     @property
     def ok(self) -> bool:

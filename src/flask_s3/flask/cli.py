@@ -31,7 +31,7 @@ from flask_s3.core.upload_result import UploadFailed
 from flask_s3.core.urls import UnsafeFilename
 from flask_s3.flask.create_all import (
     UploadOptions,
-    local_files,
+    local_state,
     open_bucket,
     plan_against,
     prepare,
@@ -123,6 +123,11 @@ def _upload_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Only files whose path in the static folder matches this regex.",
         ),
         click.option(
+            "--prune",
+            is_flag=True,
+            help="Delete objects this tool uploaded whose files are gone (S3_PRUNE).",
+        ),
+        click.option(
             "--no-bucket-acl",
             "put_bucket_acl",
             flag_value=False,
@@ -157,15 +162,14 @@ def run_plan(
     upload_options = UploadOptions(**options)
     with _reported(offline_hint=not offline):
         settings = run_settings(app, upload_options)
-        files = local_files(app, settings, upload_options)
+        local = local_state(app, settings, upload_options)
         state = (
             missing_bucket()
             if offline
             else open_bucket(settings, upload_options).inspect(settings.prefix)
         )
-        report = plan_report(
-            plan_against(settings, files, state), settings, state, offline=offline
-        )
+        plan = plan_against(settings, local, state)
+        report = plan_report(plan, settings, state, offline=offline)
     click.echo(report_json(report) if as_json else report_text(report))
     sys.exit(EXIT_FAILED if check and report.has_changes else EXIT_OK)
 

@@ -13,7 +13,8 @@ import time
 import attrs
 from flask import Flask
 
-from flask_s3.adapters.publishing import OnDone, publish
+from flask_s3.adapters.cloudfront import Distribution, make_cloudfront_client
+from flask_s3.adapters.publishing import Invalidate, OnDone, publish
 from flask_s3.adapters.s3_bucket import Bucket, Credentials, make_client
 from flask_s3.adapters.static_files import hash_assets, list_static_root
 from flask_s3.core.bucket_state import BucketState, public_read_warnings
@@ -38,6 +39,8 @@ class UploadOptions:
     include_hidden: bool = False
     filepath_filter_regex: str | None = None
     put_bucket_acl: bool = True
+    prune: bool = False
+    """Prune in this run even if S3_PRUNE is off (the CLI's --prune)."""
 
 
 def run_settings(app: Flask, options: UploadOptions) -> Settings:
@@ -47,11 +50,18 @@ def run_settings(app: Flask, options: UploadOptions) -> Settings:
         settings,
         bucket_name=options.bucket_name or settings.bucket_name,
         region=options.location or settings.region,
+        prune=options.prune or settings.prune,
     )
     if settings.bucket_name is None:
         raise SettingsError(
             "S3_BUCKET_NAME",
             "no bucket to upload to: set S3_BUCKET_NAME or pass bucket_name=",
+        )
+    if settings.prune and options.filepath_filter_regex:
+        raise SettingsError(
+            "S3_PRUNE",
+            "S3_PRUNE cannot be combined with filepath_filter_regex: a partial run "
+            "cannot tell deleted files from filtered-out ones",
         )
     return settings
 
@@ -91,12 +101,18 @@ def static_roots(app: Flask) -> list[StaticRoot]:
     ]
 
 
-def local_files(
-    app: Flask, settings: Settings, options: UploadOptions
-) -> list[LocalFile]:
-    """The app's assets as they are on disk, hashed."""
+@attrs.frozen
+class LocalState:
+    files: list[LocalFile]
+    """The assets to publish, hashed."""
+    keys: frozenset[str]
+    """The key of every local file, hidden ones included when pruning, so
+    that pruning never deletes a file that exists."""
+
+
+def local_state(app: Flask, settings: Settings, options: UploadOptions) -> LocalState:
     listings = [
-        list_static_root(root, include_hidden=options.include_hidden)
+        list_static_root(root, include_hidden=options.include_hidden or settings.prune)
         for root in static_roots(app)
     ]
     assets = discover_assets(
@@ -105,7 +121,8 @@ def local_files(
         include_hidden=options.include_hidden,
         filepath_filter_regex=options.filepath_filter_regex,
     )
-    return hash_assets(assets)
+    every = discover_assets(settings, listings, include_hidden=True)
+    return LocalState(hash_assets(assets), frozenset(asset.key for asset in every))
 
 
 def open_bucket(settings: Settings, options: UploadOptions) -> Bucket:
@@ -115,10 +132,12 @@ def open_bucket(settings: Settings, options: UploadOptions) -> Bucket:
 
 
 def plan_against(
-    settings: Settings, files: list[LocalFile], state: BucketState
+    settings: Settings, local: LocalState, state: BucketState
 ) -> UploadPlan:
     acl = settings.object_acl if state.accepts_acls else None
-    return plan_uploads(settings, files, state.manifest, acl=acl)
+    return plan_uploads(
+        settings, local.files, state.manifest, acl=acl, local_keys=local.keys
+    )
 
 
 @attrs.frozen
@@ -127,13 +146,14 @@ class Prepared:
     bucket: Bucket
     state: BucketState
     plan: UploadPlan
+    invalidate: Invalidate | None
 
 
 def prepare(app: Flask, options: UploadOptions) -> Prepared:
     """Everything before the uploads: the bucket is created and its ACL set
     here, so a plan made after this is the one that will be carried out."""
     settings = run_settings(app, options)
-    files = local_files(app, settings, options)
+    local = local_state(app, settings, options)
     bucket = open_bucket(settings, options)
     state = bucket.inspect(settings.prefix)
     for warning in public_read_warnings(state, settings.object_acl):
@@ -141,9 +161,20 @@ def prepare(app: Flask, options: UploadOptions) -> Prepared:
     if not state.exists:
         bucket.create(settings.region)
         state = bucket.inspect(settings.prefix)  # a new bucket's ACL mode
-    if options.put_bucket_acl and state.accepts_acls:
+    if (
+        options.put_bucket_acl
+        and state.accepts_acls
+        and not state.acl_grants_public_read
+    ):
         bucket.make_public()
-    return Prepared(settings, bucket, state, plan_against(settings, files, state))
+    invalidate = None
+    if settings.cloudfront_distribution_id is not None:
+        client = make_cloudfront_client(credentials(settings, options))
+        invalidate = Distribution(
+            client, settings.cloudfront_distribution_id
+        ).invalidate
+    plan = plan_against(settings, local, state)
+    return Prepared(settings, bucket, state, plan, invalidate)
 
 
 def create_all(
@@ -186,4 +217,5 @@ def upload(
         concurrency=prepared.settings.upload_concurrency,
         started=started,
         on_done=on_done,
+        invalidate=prepared.invalidate,
     )

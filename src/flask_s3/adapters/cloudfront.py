@@ -1,0 +1,40 @@
+"""CloudFront, through boto3: one invalidation per upload run."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import boto3
+
+from flask_s3.adapters.s3_bucket import Credentials
+
+if TYPE_CHECKING:
+    from types_boto3_cloudfront.client import CloudFrontClient
+
+
+def make_cloudfront_client(credentials: Credentials) -> CloudFrontClient:
+    session = boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+    return session.client("cloudfront", region_name="us-east-1")
+
+
+class Distribution:
+    def __init__(self, client: CloudFrontClient, distribution_id: str) -> None:
+        self.client = client
+        self.distribution_id = distribution_id
+
+    def invalidate(self, paths: list[str]) -> str:
+        """Start an invalidation and return its id, without waiting for it:
+        CloudFront takes minutes, and the upload is already complete."""
+        response = self.client.create_invalidation(
+            DistributionId=self.distribution_id,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": paths},
+                "CallerReference": f"flask-s3-{time.time_ns()}",
+            },
+        )
+        return response["Invalidation"]["Id"]

@@ -1,0 +1,47 @@
+"""Which CDN paths to invalidate after an upload.
+
+Only paths whose content changed under the same name need it: new files were
+never cached, and fingerprinted copies never change. Past a handful of paths
+one wildcard is cheaper (CloudFront bills per path) and as effective.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from flask_s3.core.upload_plan import Action, DeleteReason, Reason, UploadPlan
+
+MAX_PATHS = 15
+_CHANGED = (Reason.CONTENT_CHANGED, Reason.SETTINGS_CHANGED)
+
+
+def invalidation_paths(
+    plan: UploadPlan,
+    arrived: Iterable[str] | None = None,
+    deleted: Iterable[str] | None = None,
+) -> list[str]:
+    """CDN paths for the plain keys that were replaced or deleted. ``arrived``
+    and ``deleted`` default to everything planned, which is what ``plan``
+    shows."""
+    landed = (
+        {item.key for item in plan.items if item.action is Action.UPLOAD}
+        if arrived is None
+        else set(arrived)
+    )
+    removed = (
+        {delete.key for delete in plan.deletes} if deleted is None else set(deleted)
+    )
+    keys = {
+        item.key
+        for item in plan.items
+        if item.source is None and item.reason in _CHANGED and item.key in landed
+    }
+    gone = {delete.key for delete in plan.deletes if delete.reason is DeleteReason.GONE}
+    keys |= gone & removed
+    paths = sorted("/" + quote(key, safe="/") for key in keys)
+    if len(paths) <= MAX_PATHS:
+        return paths
+    common = posixpath.commonprefix(paths)
+    return [common[: common.rfind("/") + 1] + "*"]
