@@ -7,6 +7,7 @@ already replaced the machine's AWS setup with fake credentials.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,8 +19,10 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+import flask_s3
 import flask_s3.adapters.s3_bucket as s3_bucket
 import flask_s3.flask.create_all as create_all_module
+from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Wire, build_site
 
 if TYPE_CHECKING:
@@ -90,3 +93,33 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
 
     monkeypatch.setattr(create_all_module, "make_client", recording_client)
     return recorded
+
+
+PACKAGE_ROOT = Path(flask_s3.__file__).resolve().parents[1]
+"""Where the package this session imports lives, for subprocesses' PYTHONPATH."""
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of every subprocess: none of the machine's AWS or Flask
+    variables, fake keys, and AWS config files that are empty."""
+    empty = tmp_path / "empty-aws-config"
+    empty.touch()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "FLASK_", "CLI_SHOP_", "PYTHON"))
+    }
+    env.update(
+        PYTHONPATH=str(PACKAGE_ROOT),
+        PYTHONUNBUFFERED="1",
+        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env

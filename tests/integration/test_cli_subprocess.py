@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import flask_s3
-from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.test_cli import (
     APP_MODULE,
     CONFIG_VARIABLE,
@@ -53,39 +51,12 @@ if TYPE_CHECKING:
 
 # The folder holding the flask_s3 this session tests: src/ of the checkout, or
 # site-packages when installed.
-PACKAGE_ROOT = Path(flask_s3.__file__).resolve().parents[1]
 TIMEOUT = 60
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Shop:
     return write_shop(tmp_path / "shop")
-
-
-@pytest.fixture
-def clean_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of every subprocess: none of the machine's AWS or Flask
-    variables, fake keys, and AWS config files that are empty."""
-    empty = tmp_path / "empty-aws-config"
-    empty.touch()
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "FLASK_", "CLI_SHOP_", "PYTHON"))
-    }
-    env.update(
-        PYTHONPATH=str(PACKAGE_ROOT),
-        PYTHONUNBUFFERED="1",
-        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(empty),
-        AWS_SHARED_CREDENTIALS_FILE=str(empty),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    return env
 
 
 def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

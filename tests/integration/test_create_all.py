@@ -742,6 +742,19 @@ def test_a_missing_bucket_name_is_a_settings_error(
     assert s3.list_buckets()["Buckets"] == []
 
 
+@pytest.mark.parametrize(
+    ("arguments", "key"),
+    [({"bucket_name": "Bad_Bucket!"}, "bucket_name"), ({"location": 5}, "location")],
+)
+def test_bad_overrides_are_settings_errors_naming_the_argument(
+    s3: S3Client, site: Site, arguments: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"^{key} = ") as raised:
+        create_all(site.app, **arguments)
+    assert raised.value.key == key
+    assert s3.list_buckets()["Buckets"] == []
+
+
 def test_bucket_name_argument_overrides_the_config(s3: S3Client, site: Site) -> None:
     s3.create_bucket(Bucket="other-bucket")
     create_all(site.app, bucket_name="other-bucket")

@@ -12,13 +12,14 @@ from flask_s3.core.conversion import converter
 from flask_s3.core.settings import config_keys
 
 words = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+bucket_names = st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True)
 header_maps = st.dictionaries(
     st.sampled_from(["Cache-Control", "Expires", "x-amz-meta-a"]), words, max_size=3
 )
 
 settings_values = st.builds(
     Settings,
-    bucket_name=st.none() | words,
+    bucket_name=st.none() | bucket_names,
     bucket_domain=st.none() | words.map(lambda w: f"{w}.example.com"),
     cdn_domain=st.none() | words.map(lambda w: f"cdn.{w}.net"),
     use_https=st.booleans(),
@@ -90,7 +91,7 @@ def test_activation_rules_for_every_combination(
             "S3_OVERRIDE_TESTING",
         )
     )
-    config: dict[str, Any] = {"S3_BUCKET_NAME": "b", "TESTING": testing}
+    config: dict[str, Any] = {"S3_BUCKET_NAME": "bkt", "TESTING": testing}
     for name, value in zip(names, (use, use_debug, override), strict=True):
         if value != "unset":
             config[name] = value

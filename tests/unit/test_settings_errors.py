@@ -21,7 +21,19 @@ FIELDS = {field.name: field for field in attrs.fields(Settings)}
 
 # field name -> values of the wrong type or shape for it.
 BAD: dict[str, list[Any]] = {
-    "bucket_name": [123, b"shop-assets", ["shop-assets"], True],
+    "bucket_name": [
+        123,
+        b"shop-assets",
+        ["shop-assets"],
+        True,
+        "Bad_Bucket!",
+        "ab",
+        "a" * 64,
+        "shop..assets",
+        "-shop",
+        "192.168.1.1",
+        "Shop-Assets",
+    ],
     "bucket_domain": [
         "https://s3.example.org",
         "http://s3.example.org",

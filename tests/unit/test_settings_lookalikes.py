@@ -41,5 +41,5 @@ def test_matching_cache_control_in_other_case_is_not_duplicated() -> None:
 
 
 def test_blank_under_one_name_does_not_conflict_with_the_other() -> None:
-    settings = resolve_settings({"S3_BUCKET_NAME": "", "FLASKS3_BUCKET_NAME": "b"})
-    assert settings.bucket_name == "b"
+    settings = resolve_settings({"S3_BUCKET_NAME": "", "FLASKS3_BUCKET_NAME": "bkt"})
+    assert settings.bucket_name == "bkt"

@@ -159,7 +159,7 @@ def test_readme_examples() -> None:
 
 
 def test_url_cache_is_bounded() -> None:
-    urls = UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "b"}), cache_size=16)
+    urls = UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "bkt"}), cache_size=16)
     for number in range(1000):
         urls.url("/static", f"user-input-{number}.css")
     assert urls.plain_url.cache_info().currsize == 16

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import cattrs
 
 from flask_s3.core.settings import (
+    BucketName,
     CacheBusting,
     Concurrency,
     Domain,
@@ -64,6 +65,19 @@ def _domain(value: Any, _: Any) -> Domain:
     if not text.strip("/"):
         raise ValueError("it is empty")
     return Domain(text.rstrip("/"))
+
+
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def _bucket_name(value: Any, _: Any) -> BucketName:
+    text: str = _exact(str)(value, str)
+    if not _BUCKET_NAME.fullmatch(text):
+        raise ValueError(f"{text!r} breaks S3's naming rules")
+    if ".." in text or _IP_ADDRESS.fullmatch(text) or text.startswith("xn--"):
+        raise ValueError(f"{text!r} breaks S3's naming rules")
+    return BucketName(text)
 
 
 def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
@@ -120,6 +134,7 @@ for _alias, _hook in (
     (CacheBusting, _cache_busting),
 ):
     converter.register_structure_hook_func(_is(_alias), _hook)
+converter.register_structure_hook(BucketName, _bucket_name)
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)

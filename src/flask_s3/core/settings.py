@@ -35,6 +35,11 @@ Concurrency = NewType("Concurrency", int)
 Generations = NewType("Generations", int)
 """How many deploys' fingerprinted files to keep when pruning: at least 1."""
 
+BucketName = NewType("BucketName", str)
+"""An S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens.
+Checked up front, because a bad one otherwise surfaces as a broken URL or as
+botocore's parameter-validation error on the first request."""
+
 Domain = NewType("Domain", str)
 """A host name, optionally followed by a path, but never a scheme: the scheme
 comes from ``S3_USE_HTTPS`` or ``_scheme``, so a scheme here would be doubled."""
@@ -67,7 +72,11 @@ def _both(suffix: str) -> tuple[str, str]:
 class Settings:
     """Resolved Flask-S3 settings; build one with `resolve_settings`."""
 
-    bucket_name: str | None = _setting(None, *_both("BUCKET_NAME"), expects="a string")
+    bucket_name: BucketName | None = _setting(
+        None,
+        *_both("BUCKET_NAME"),
+        expects="an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    )
     bucket_domain: Domain | None = _setting(
         None, *_both("BUCKET_DOMAIN"), expects="a domain name without a scheme"
     )

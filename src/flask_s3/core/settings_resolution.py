@@ -9,6 +9,7 @@ a wrong URL.
 
 from __future__ import annotations
 
+import typing
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from flask_s3.core.settings import (
 _SECRET_FIELDS = frozenset(
     field.name for field in SETTING_FIELDS if field.repr is not True
 )
+_FIELD_TYPES = typing.get_type_hints(Settings)
 _DEPRECATED_CACHE_CONTROL = ("S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL")
 _DEPRECATED_USE_CACHE_CONTROL = ("S3_USE_CACHE_CONTROL", "FLASKS3_USE_CACHE_CONTROL")
 
@@ -107,6 +109,20 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
     except ClassValidationError as exc:
         raise _explain(exc, raw, sources) from None
     return _merge_deprecated_cache_control(config, settings)
+
+
+def resolve_override(field_name: str, value: Any, source: str) -> Any:
+    """One setting given another way (a ``create_all`` argument, a CLI flag),
+    checked as strictly as the config and named as the user wrote it."""
+    field = attrs.fields_dict(Settings)[field_name]
+    try:
+        return converter.structure(value, _FIELD_TYPES[field_name])
+    except (TypeError, ValueError) as exc:
+        detail = _detail(exc)
+        raise SettingsError(
+            source,
+            f"{source} = {value!r} is invalid: expected {expectation(field)}{detail}",
+        ) from None
 
 
 def _explain(

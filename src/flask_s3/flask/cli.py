@@ -69,6 +69,10 @@ def _fail(code: int, message: str) -> NoReturn:
     sys.exit(code)
 
 
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
 @contextmanager
 def _reported(*, offline_hint: bool) -> Iterator[None]:
     """Turn the errors users can fix into one line and an exit code."""
@@ -197,10 +201,21 @@ def run_upload(app: Flask, *, quiet: bool, **options: Any) -> None:
 
 
 def _load(target: str) -> Flask:
+    """Load the app as ``flask --app`` does. Whatever goes wrong in the user's
+    module or factory (a syntax error, a bad setting) is a usage error."""
     try:
         return ScriptInfo(app_import_path=target).load_app()
+    except SettingsError as exc:
+        _fail(EXIT_USAGE, _one_line(exc))
     except NoAppException as exc:
-        _fail(EXIT_USAGE, str(exc).strip().splitlines()[0])
+        first = str(exc).strip().splitlines()[0]
+        cause = exc.__cause__ or exc.__context__
+        why = f" {type(cause).__name__}: {cause}" if cause is not None else ""
+        _fail(EXIT_USAGE, _one_line(f"{first}{why}"))
+    except Exception as exc:
+        _fail(
+            EXIT_USAGE, _one_line(f"cannot load {target}: {type(exc).__name__}: {exc}")
+        )
 
 
 _app_option = click.option(

@@ -19,7 +19,11 @@ from flask_s3.adapters.s3_bucket import Bucket, Credentials, make_client
 from flask_s3.adapters.static_files import hash_assets, list_static_root
 from flask_s3.core.bucket_state import BucketState, public_read_warnings
 from flask_s3.core.settings import Settings
-from flask_s3.core.settings_resolution import SettingsError, resolve_settings
+from flask_s3.core.settings_resolution import (
+    SettingsError,
+    resolve_override,
+    resolve_settings,
+)
 from flask_s3.core.static_assets import StaticRoot, discover_assets
 from flask_s3.core.upload_plan import LocalFile, UploadPlan, plan_uploads
 from flask_s3.core.upload_result import UploadResult
@@ -48,8 +52,12 @@ def run_settings(app: Flask, options: UploadOptions) -> Settings:
     settings = resolve_settings(app.config)
     settings = attrs.evolve(
         settings,
-        bucket_name=options.bucket_name or settings.bucket_name,
-        region=options.location or settings.region,
+        bucket_name=resolve_override("bucket_name", options.bucket_name, "bucket_name")
+        if options.bucket_name
+        else settings.bucket_name,
+        region=resolve_override("region", options.location, "location")
+        if options.location
+        else settings.region,
         prune=options.prune or settings.prune,
     )
     if settings.bucket_name is None:
