@@ -30,8 +30,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         S3_BUCKET_NAME=os.environ.get("SHOP_BUCKET", "shop-assets"),
         S3_CDN_DOMAIN=os.environ.get("SHOP_CDN_DOMAIN", ""),
         S3_ONLY_MODIFIED=True,
-        S3_HEADERS={"Cache-Control": "public, max-age=3600"},
+        S3_FILEPATH_HEADERS={r"\.(css|js)$": {"Cache-Control": "public, max-age=3600"}},
     )
+    if os.environ.get("SHOP_LONG_CACHE"):
+        # Fingerprinted names cached for a year, old deploys pruned, and the
+        # CDN told about changed plain paths.
+        app.config.update(
+            S3_CACHE_BUSTING="filename",
+            S3_FILEPATH_HEADERS={},  # fingerprinted copies: immutable, a year
+            S3_PRUNE=True,
+            S3_CLOUDFRONT_DISTRIBUTION_ID=os.environ.get("SHOP_CLOUDFRONT_ID", ""),
+        )
     app.config.update(config or {})
     app.register_blueprint(catalog, url_prefix="/catalog")
 

@@ -171,6 +171,8 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "example_url": (str, NoneType),
     "totals": (dict,),
     "assets": (list,),
+    "deletes": (list,),
+    "invalidations": (list,),
     "warnings": (list,),
 }
 ASSET_TYPES: dict[str, tuple[type, ...]] = {
@@ -189,6 +191,11 @@ REASONS = {
     "upload settings changed",
     "unchanged",
     "unchanged, but S3_ONLY_MODIFIED is off",
+    "fingerprinted copy exists",
+}
+DELETE_REASONS = {
+    "no longer exists locally",
+    "fingerprinted copy older than S3_PRUNE_KEEP deploys",
 }
 
 
@@ -225,6 +232,13 @@ def check_plan_json(text: str) -> dict[str, Any]:
             "count": len(chosen),
             "bytes": sum(asset["size"] for asset in chosen),
         }
+    documented_delete = documented["deletes"][0]
+    for delete in doc["deletes"]:
+        assert set(delete) == set(documented_delete) == {"key", "reason"}
+        assert _typed(delete["key"], (str,))
+        assert delete["reason"] in DELETE_REASONS
+    assert all(_typed(path, (str,)) for path in doc["invalidations"])
+    assert all(path.startswith("/") for path in doc["invalidations"])
     assert all(_typed(warning, (str,)) for warning in doc["warnings"])
     return doc
 

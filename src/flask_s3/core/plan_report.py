@@ -13,6 +13,7 @@ import attrs
 
 from flask_s3.core.bucket_state import BucketState, public_read_warnings
 from flask_s3.core.conversion import converter
+from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import ManifestSource
 from flask_s3.core.settings import Settings
 from flask_s3.core.upload_plan import Action, UploadPlan
@@ -30,6 +31,12 @@ class AssetLine:
     content_type: str
     content_encoding: str | None
     cache_control: str | None
+
+
+@attrs.frozen
+class DeleteLine:
+    key: str
+    reason: str
 
 
 @attrs.frozen
@@ -51,11 +58,14 @@ class PlanReport:
     example_url: str | None
     totals: dict[str, Total]
     assets: tuple[AssetLine, ...]
+    deletes: tuple[DeleteLine, ...]
+    invalidations: tuple[str, ...]
+    """CDN paths a successful upload invalidates; empty without a distribution."""
     warnings: tuple[str, ...]
 
     @property
     def has_changes(self) -> bool:
-        return self.totals["upload"].count > 0
+        return self.totals["upload"].count > 0 or bool(self.deletes)
 
 
 def plan_report(
@@ -98,6 +108,12 @@ def plan_report(
         example_url=example_url,
         totals=totals,
         assets=lines,
+        deletes=tuple(
+            DeleteLine(delete.key, delete.reason.value) for delete in plan.deletes
+        ),
+        invalidations=tuple(invalidation_paths(plan))
+        if settings.cloudfront_distribution_id
+        else (),
         warnings=()
         if offline
         else tuple(public_read_warnings(state, settings.object_acl)),
@@ -149,6 +165,7 @@ def report_text(report: PlanReport) -> str:
     where = report.region or "default region"
     if report.endpoint_url:
         where += f", endpoint {report.endpoint_url}"
+    table.extend(f"delete  {line.reason}  {line.key}" for line in report.deletes)
     summary = [
         "",
         *(
@@ -160,6 +177,10 @@ def report_text(report: PlanReport) -> str:
         + (", offline: planned against an empty bucket" if report.offline else ""),
         f"manifest: {report.manifest}",
     ]
+    if report.deletes:
+        summary.insert(3, f"delete: {len(report.deletes)} objects")
+    if report.invalidations:
+        summary.append("CDN paths to invalidate: " + " ".join(report.invalidations))
     if report.example_url:
         summary.append(f"asset URLs look like: {report.example_url}")
     summary.extend(f"warning: {warning}" for warning in report.warnings)

@@ -253,11 +253,16 @@ def upload_command(target: str, **options: Any) -> None:
 @main.command("demo")
 @click.option("--serve", is_flag=True, help="Keep serving the shop for a browser.")
 @click.option("--port", default=5000, show_default=True, help="Port for --serve.")
-def demo_command(serve: bool, port: int) -> None:
+@click.option(
+    "--fingerprints",
+    is_flag=True,
+    help="Use S3_CACHE_BUSTING='filename': content-fingerprinted asset names.",
+)
+def demo_command(serve: bool, port: int, fingerprints: bool) -> None:
     """Upload the example shop to an S3 server on 127.0.0.1 and show the result."""
     from flask_s3.flask.demo import run_demo  # moto comes with the 'demo' extra only
 
-    run_demo(serve=serve, port=port)
+    run_demo(serve=serve, port=port, fingerprints=fingerprints)
 
 
 s3_commands = AppGroup("s3", help="Publish this app's static assets to S3.")
