@@ -163,13 +163,20 @@ def test_client_honours_region_endpoint_pool_and_standard_retries() -> None:
             "S3_REGION": "eu-central-1",
             "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
             "S3_UPLOAD_CONCURRENCY": 24,
+            "S3_READ_TIMEOUT": 2,
+            "S3_CONNECT_TIMEOUT": 1.5,
+            "S3_MAX_ATTEMPTS": 2,
         }
     )
     client = make_client(settings, Credentials("AKIDEXAMPLE", "secret", None))
     assert client.meta.region_name == "eu-central-1"
     assert client.meta.endpoint_url == "http://127.0.0.1:9000"
     assert client.meta.config.max_pool_connections >= 24
-    assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (
+        1.5,
+        2.0,
+    )
     assert client.meta.config.s3["addressing_style"] == "path"
     credentials = client._get_credentials()  # type: ignore[attr-defined]
     assert (credentials.access_key, credentials.secret_key) == ("AKIDEXAMPLE", "secret")

@@ -44,6 +44,9 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "override_testing": ("S3_OVERRIDE_TESTING", "FLASKS3_OVERRIDE_TESTING"),
     "object_acl": ("S3_OBJECT_ACL", "FLASKS3_OBJECT_ACL"),
     "upload_concurrency": ("S3_UPLOAD_CONCURRENCY", "FLASKS3_UPLOAD_CONCURRENCY"),
+    "connect_timeout": ("S3_CONNECT_TIMEOUT", "FLASKS3_CONNECT_TIMEOUT"),
+    "read_timeout": ("S3_READ_TIMEOUT", "FLASKS3_READ_TIMEOUT"),
+    "max_attempts": ("S3_MAX_ATTEMPTS", "FLASKS3_MAX_ATTEMPTS"),
     "prune": ("S3_PRUNE", "FLASKS3_PRUNE"),
     "prune_keep": ("S3_PRUNE_KEEP", "FLASKS3_PRUNE_KEEP"),
     "cloudfront_distribution_id": (
@@ -77,6 +80,9 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "override_testing": True,
     "object_acl": "public-read",
     "upload_concurrency": 16,
+    "connect_timeout": 10.0,
+    "read_timeout": 60.0,
+    "max_attempts": 5,
     "prune": False,
     "prune_keep": 2,
     "cloudfront_distribution_id": None,
@@ -113,6 +119,9 @@ VALID: dict[str, tuple[Any, Any]] = {
     "override_testing": (False, False),
     "object_acl": ("private", "private"),
     "upload_concurrency": (4, 4),
+    "connect_timeout": (2, 2.0),
+    "read_timeout": (1.5, 1.5),
+    "max_attempts": (2, 2),
     "prune": (True, True),
     "prune_keep": (5, 5),
     "cloudfront_distribution_id": ("E2EXAMPLE123", "E2EXAMPLE123"),
@@ -140,6 +149,9 @@ OTHER: dict[str, Any] = {
     "override_testing": True,
     "object_acl": "bucket-owner-read",
     "upload_concurrency": 8,
+    "connect_timeout": 3.0,
+    "read_timeout": 4.0,
+    "max_attempts": 3,
     "prune": False,
     "prune_keep": 3,
     "cloudfront_distribution_id": "E3OTHER",
@@ -186,7 +198,7 @@ def test_field_metadata_lists_the_documented_name_then_the_legacy_one(
 
 def test_no_config_key_names_two_settings() -> None:
     keys = [key for keys in EXPECTED_NAMES.values() for key in keys]
-    assert len(keys) == len(set(keys)) == 49
+    assert len(keys) == len(set(keys)) == 55
 
 
 @pytest.mark.parametrize(("name", "key"), BY_LITERAL_NAME)
@@ -281,6 +293,9 @@ README_DEFAULTS = {
     "`public-read`": "public-read",
     "`16`": 16,
     "`2`": 2,
+    "`5`": 5,
+    "`10`": 10,
+    "`60`": 60,
 }
 
 

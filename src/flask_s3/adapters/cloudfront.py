@@ -5,21 +5,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-import boto3
-
-from flask_s3.adapters.s3_bucket import Credentials
+from flask_s3.adapters.s3_bucket import Credentials, request_config, session_for
+from flask_s3.core.settings import Settings
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront.client import CloudFrontClient
 
 
-def make_cloudfront_client(credentials: Credentials) -> CloudFrontClient:
-    session = boto3.session.Session(
-        aws_access_key_id=credentials.access_key_id,
-        aws_secret_access_key=credentials.secret_access_key,
-        aws_session_token=credentials.session_token,
+def make_cloudfront_client(
+    settings: Settings, credentials: Credentials
+) -> CloudFrontClient:
+    return session_for(credentials).client(
+        "cloudfront", region_name="us-east-1", config=request_config(settings)
     )
-    return session.client("cloudfront", region_name="us-east-1")
 
 
 class Distribution:

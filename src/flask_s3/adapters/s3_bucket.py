@@ -74,26 +74,35 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def make_client(
-    settings: Settings, credentials: Credentials, *, config: Config | None = None
-) -> S3Client:
-    """An S3 client with the standard retry mode and a connection pool as large
-    as the upload concurrency, so threads never wait for a connection."""
-    base = Config(
-        retries={"mode": "standard"},
-        max_pool_connections=settings.upload_concurrency + 2,
-        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
-    )
-    session = boto3.session.Session(
+def session_for(credentials: Credentials) -> boto3.session.Session:
+    return boto3.session.Session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
     )
-    return session.client(
+
+
+def request_config(settings: Settings) -> Config:
+    """Standard retries and the timeouts the settings give, for every client."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+
+
+def make_client(settings: Settings, credentials: Credentials) -> S3Client:
+    """An S3 client with a connection pool as large as the upload concurrency,
+    so threads never wait for a connection."""
+    pool = Config(
+        max_pool_connections=settings.upload_concurrency + 2,
+        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+    )
+    return session_for(credentials).client(
         "s3",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
-        config=base.merge(config) if config is not None else base,
+        config=request_config(settings).merge(pool),
     )
 
 

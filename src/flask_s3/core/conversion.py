@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import cattrs
 
 from flask_s3.core.settings import (
+    Attempts,
     BucketName,
     CacheBusting,
     Concurrency,
@@ -22,6 +23,7 @@ from flask_s3.core.settings import (
     EndpointUrl,
     Generations,
     Pattern,
+    Seconds,
 )
 
 converter = cattrs.Converter(detailed_validation=True)
@@ -98,6 +100,12 @@ def _whole_number(lowest: int, highest: int) -> Any:
     return structure
 
 
+def _seconds(value: Any, _: Any) -> Seconds:
+    if type(value) not in (int, float) or not 0 < value < 3600:
+        raise ValueError(f"{value!r} is not a number of seconds from 0 to 3600")
+    return Seconds(float(value))
+
+
 def _cache_busting(value: Any, _: Any) -> CacheBusting:
     """True and False keep their 0.x meaning; the modes are named strings."""
     if value is True:
@@ -140,3 +148,5 @@ converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
 converter.register_structure_hook(Concurrency, _whole_number(1, 256))
 converter.register_structure_hook(Generations, _whole_number(1, 100))
+converter.register_structure_hook(Attempts, _whole_number(1, 20))
+converter.register_structure_hook(Seconds, _seconds)

@@ -32,6 +32,12 @@ cannot serve stale."""
 Concurrency = NewType("Concurrency", int)
 """How many uploads run at once: at least 1."""
 
+Seconds = NewType("Seconds", float)
+"""A timeout: a positive number of seconds."""
+
+Attempts = NewType("Attempts", int)
+"""How many times one request is tried, the first included: 1 to 20."""
+
 Generations = NewType("Generations", int)
 """How many deploys' fingerprinted files to keep when pruning: at least 1."""
 
@@ -143,6 +149,15 @@ class Settings:
     )
     upload_concurrency: Concurrency = _setting(
         16, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
+    )
+    connect_timeout: Seconds = _setting(
+        10.0, *_both("CONNECT_TIMEOUT"), expects="a positive number of seconds"
+    )
+    read_timeout: Seconds = _setting(
+        60.0, *_both("READ_TIMEOUT"), expects="a positive number of seconds"
+    )
+    max_attempts: Attempts = _setting(
+        5, *_both("MAX_ATTEMPTS"), expects="a whole number from 1 to 20"
     )
     prune: bool = _setting(False, *_both("PRUNE"), expects="True or False")
     prune_keep: Generations = _setting(

@@ -177,7 +177,7 @@ def prepare(app: Flask, options: UploadOptions) -> Prepared:
         bucket.make_public()
     invalidate = None
     if settings.cloudfront_distribution_id is not None:
-        client = make_cloudfront_client(credentials(settings, options))
+        client = make_cloudfront_client(settings, credentials(settings, options))
         invalidate = Distribution(
             client, settings.cloudfront_distribution_id
         ).invalidate
