@@ -17,6 +17,7 @@ import attrs
 
 from flask_s3.adapters.s3_bucket import Bucket, describe_error
 from flask_s3.core.invalidation import invalidation_paths
+from flask_s3.core.manifest import Manifest
 from flask_s3.core.upload_plan import PlannedAsset, UploadPlan
 from flask_s3.core.upload_result import FailedUpload, UploadFailed, UploadResult
 
@@ -42,7 +43,7 @@ def publish(
     ``time.monotonic()`` the run's timing counts from."""
     pending = plan.manifest_before_upload()
     if pending is not None:
-        bucket.write_manifest(prefix, pending)
+        bucket.write_manifest(prefix, pending, base=plan.remote)
     arrived: list[PlannedAsset] = []
     failed: list[FailedUpload] = []
     try:
@@ -64,7 +65,7 @@ def publish(
     final = plan.manifest_after(uploaded, without=doomed)
     if final != plan.remote:
         try:
-            bucket.write_manifest(prefix, final)
+            bucket.write_manifest(prefix, final, base=plan.remote)
         except Exception as exc:
             raise UploadFailed(
                 result,
@@ -74,7 +75,7 @@ def publish(
     if failed:
         raise UploadFailed(result)
     warnings: list[str] = []
-    deleted = _prune(bucket, prefix, plan, uploaded, doomed, warnings)
+    deleted = _prune(bucket, prefix, plan, uploaded, doomed, warnings, final)
     invalidation_id = None
     paths = invalidation_paths(plan, uploaded, deleted)
     if invalidate is not None and paths:
@@ -103,9 +104,11 @@ def _prune(
     uploaded: tuple[str, ...],
     doomed: list[str],
     warnings: list[str],
+    written: Manifest,
 ) -> list[str]:
-    """Delete what the manifest no longer lists. Keys that could not be
-    deleted still exist, so they are recorded again for a later run."""
+    """Delete what the manifest no longer lists (``written``, the record
+    without them). Keys that could not be deleted still exist, so they are
+    recorded again for a later run."""
     if not doomed:
         return []
     failures = bucket.delete(doomed)
@@ -117,7 +120,7 @@ def _prune(
         )
         try:
             bucket.write_manifest(
-                prefix, plan.manifest_after(uploaded, without=deleted)
+                prefix, plan.manifest_after(uploaded, without=deleted), base=written
             )
         except Exception as exc:
             why = describe_error(exc)
@@ -170,7 +173,11 @@ def _record_interrupted(
 ) -> None:
     """Keep what did arrive before an interruption, so the next run resends less."""
     try:
-        bucket.write_manifest(prefix, plan.manifest_after(item.key for item in arrived))
+        bucket.write_manifest(
+            prefix,
+            plan.manifest_after(item.key for item in arrived),
+            base=plan.remote,
+        )
     except Exception as exc:
         logger.warning(
             "the upload was interrupted and the manifest could not be updated (%s); "

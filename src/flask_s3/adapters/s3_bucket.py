@@ -34,6 +34,8 @@ from flask_s3.core.manifest import (
     Manifest,
     manifest_from,
     manifest_key,
+    parse_manifest,
+    rebase,
     serialize_manifest,
 )
 from flask_s3.core.settings import Settings
@@ -256,7 +258,14 @@ class Bucket:
             raise
         return response["Body"].read()
 
-    def write_manifest(self, prefix: str, manifest: Manifest) -> None:
+    def write_manifest(
+        self, prefix: str, manifest: Manifest, *, base: Manifest
+    ) -> None:
+        """Write ``manifest``, a change made to ``base``, onto whatever record
+        the bucket holds by now, so that a concurrent run keeps its entries."""
+        current = self._read(manifest_key(prefix))
+        latest = parse_manifest(current) if current is not None else base
+        manifest = rebase(manifest, base, latest)
         self.client.put_object(
             Bucket=self.name,
             Key=manifest_key(prefix),

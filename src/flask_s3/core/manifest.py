@@ -118,3 +118,23 @@ def manifest_from(
     if legacy is not None:
         return parse_legacy_hashes(legacy), "flask-s3 0.3.x"
     return Manifest(), "none"
+
+
+def rebase(ours: Manifest, base: Manifest, latest: Manifest) -> Manifest:
+    """Our new record, replayed onto the one in the bucket now.
+
+    ``base`` is what this run read; ``latest`` is what the bucket holds now,
+    possibly written by another run meanwhile. Keys this run changed (added,
+    replaced, removed) take our value; every other key keeps the latest, so
+    two runs at once never drop each other's entries.
+    """
+    entries = dict(latest.entries)
+    for key in ours.entries.keys() | base.entries.keys():
+        mine = ours.entries.get(key)
+        if mine == base.entries.get(key):
+            continue
+        if mine is None:
+            entries.pop(key, None)
+        else:
+            entries[key] = mine
+    return Manifest(entries, deploys=max(ours.deploys, latest.deploys))
