@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +25,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from flask_s3.adapters.redaction import redact_in_logs
+from flask_s3.adapters.static_files import stamp_of
 from flask_s3.core.bucket_state import (
     BucketState,
     missing_bucket,
@@ -68,6 +71,11 @@ class Credentials:
     session_token: str | None = attrs.field(default=None, repr=_mask)
 
 
+class FileChanged(Exception):
+    """The file is not what was planned any more; sending it now would let
+    the manifest record a hash of other bytes."""
+
+
 class BucketError(Exception):
     """A bucket that cannot be used as it is; the message says what to check."""
 
@@ -77,11 +85,22 @@ def error_code(error: ClientError) -> str:
 
 
 def session_for(credentials: Credentials) -> boto3.session.Session:
-    return boto3.session.Session(
+    """A session whose secrets, explicit or found by boto3's chain, are
+    redacted from every boto log record."""
+    session = boto3.session.Session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
     )
+    found = session.get_credentials()
+    frozen = found.get_frozen_credentials() if found is not None else None
+    redact_in_logs(
+        credentials.secret_access_key,
+        credentials.session_token,
+        frozen.secret_key if frozen is not None else None,
+        frozen.token if frozen is not None else None,
+    )
+    return session
 
 
 def request_config(settings: Settings) -> Config:
@@ -297,7 +316,13 @@ class Bucket:
     def upload(self, item: PlannedAsset) -> None:
         """Send one asset, streaming big ones: a multipart upload from the
         file's path reads one part at a time, and gzip goes through a spool
-        that moves to disk when large."""
+        that moves to disk when large. A file whose stamp moved since it was
+        hashed fails, whatever arrived: its hash would be a lie."""
+        self._send(item)
+        if item.stamp is not None and _stamp(item.asset.local_path) != item.stamp:
+            raise FileChanged("the file changed while it was uploaded; run again")
+
+    def _send(self, item: PlannedAsset) -> None:
         arguments: Any = item.spec.put_arguments()
         path = item.asset.local_path
         if item.spec.gzip:
@@ -318,17 +343,38 @@ class Bucket:
         size = os.stat(path).st_size
         if size < MULTIPART_THRESHOLD:
             with open(path, "rb") as source:
-                self._put(source, size, item.key, arguments)
+                self._put(source, size, item.key, arguments, sha1=item.sha1)
         else:
             self.client.upload_file(
                 path, self.name, item.key, ExtraArgs=arguments, Config=self._transfer
             )
 
-    def _put(self, body: IO[bytes], size: int, key: str, arguments: Any) -> None:
+    def _put(
+        self,
+        body: IO[bytes],
+        size: int,
+        key: str,
+        arguments: Any,
+        *,
+        sha1: str | None = None,
+    ) -> None:
         """Small bodies go as bytes: botocore sends a file object with
-        'Expect: 100-continue', which costs a round trip per object."""
-        payload: IO[bytes] | bytes = body.read() if size <= SMALL_BODY else body
+        'Expect: 100-continue', which costs a round trip per object. Bytes
+        read whole are checked against the planned ``sha1`` before sending."""
+        payload: IO[bytes] | bytes = body
+        if size <= SMALL_BODY:
+            payload = body.read()
+            digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()
+            if sha1 is not None and digest != sha1:
+                raise FileChanged("the file changed after it was planned; run again")
         self.client.put_object(Bucket=self.name, Key=key, Body=payload, **arguments)
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        return stamp_of(path)
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager

@@ -81,13 +81,25 @@ def _valid_name(path: str) -> bool:
     return True
 
 
+def stamp_of(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_mtime_ns, info.st_size
+
+
 def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
-    """SHA-1 and size of each asset; hashlib releases the GIL, so big trees
-    hash in parallel."""
+    """SHA-1, size and stamp of each asset; hashlib releases the GIL, so big
+    trees hash in parallel. A file written to while it is hashed is hashed
+    again, so the hash always belongs to the stamp."""
 
     def local_file(asset: Asset) -> LocalFile:
-        size = os.stat(asset.local_path).st_size
-        return LocalFile(asset, sha1_of_file(asset.local_path), size)
+        path = asset.local_path
+        stamp = stamp_of(path)
+        while True:
+            sha1 = sha1_of_file(path)
+            after = stamp_of(path)
+            if after == stamp:
+                return LocalFile(asset, sha1, stamp[1], stamp)
+            stamp = after
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(local_file, assets))

@@ -45,6 +45,9 @@ class LocalFile:
     asset: Asset
     sha1: str
     size: int
+    stamp: tuple[int, int] | None = None
+    """(mtime in ns, size) when hashed, so an upload can tell that the file
+    changed since; None for a listing that did not come from a disk."""
 
 
 @attrs.frozen
@@ -57,6 +60,7 @@ class PlannedAsset:
     reason: Reason
     source: str | None = None
     """For a fingerprinted copy, the plain key it copies."""
+    stamp: tuple[int, int] | None = None
 
     @property
     def key(self) -> str:
@@ -148,7 +152,11 @@ def _planned(
             action = Action.SKIP
         else:
             reason = Reason.ONLY_MODIFIED_OFF
-    items = [PlannedAsset(local.asset, local.sha1, local.size, spec, action, reason)]
+    items = [
+        PlannedAsset(
+            local.asset, local.sha1, local.size, spec, action, reason, stamp=local.stamp
+        )
+    ]
     if settings.cache_busting == "filename":
         key = fingerprinted(local.asset.key, local.sha1)
         exists = key in remote.entries  # its name proves its content
@@ -163,6 +171,7 @@ def _planned(
                 Action.SKIP if exists else Action.UPLOAD,
                 Reason.FINGERPRINT_EXISTS if exists else Reason.NEW,
                 source=local.asset.key,
+                stamp=local.stamp,
             )
         )
     return items
