@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 
 _PREFIXES = ("botocore", "boto3", "s3transfer", "urllib3")
+_SHORTEST_SECRET = 8
+"""AWS secret keys are 40 characters; replacing a shorter string (a test's
+'x') would mangle every record instead of hiding anything."""
 
 
 class _Redact(logging.Filter):
@@ -34,7 +37,9 @@ _redact = _Redact()
 def redact_in_logs(*secrets: str | None) -> None:
     """Hide these strings from every boto, s3transfer and urllib3 logger that
     exists now (they are created when their modules are imported)."""
-    _redact.secrets.update(secret for secret in secrets if secret)
+    _redact.secrets.update(
+        secret for secret in secrets if secret and len(secret) >= _SHORTEST_SECRET
+    )
     for name in list(logging.root.manager.loggerDict):
         if name.split(".")[0] in _PREFIXES:
             logger = logging.getLogger(name)
