@@ -7,6 +7,7 @@ already replaced the machine's AWS setup with fake credentials.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 import requests
 from moto import mock_aws
@@ -39,6 +42,19 @@ def s3() -> Iterator[S3Client]:
     """moto in-process: every boto3 client made inside the test is mocked."""
     with mock_aws():
         yield boto3.client("s3", region_name="us-east-1")
+
+
+_shared_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+
+
+@pytest.fixture
+def shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every boto3 session made in the test reads the service models through
+    one botocore data loader, shared by all tests that use this fixture.
+    create_all makes a session per run, and parsing the models' JSON for its
+    client is most of a run's time against moto; the models are only read, so
+    sharing them changes nothing but the speed."""
+    monkeypatch.setattr(botocore.session, "create_loader", _shared_loader)
 
 
 def _free_port() -> int:
