@@ -190,15 +190,17 @@ def test_a_run_without_uploads_is_no_deploy_and_prunes_no_fingerprint(
     assert manifest_of(s3)["deploys"] == 3
 
 
-def test_a_run_that_only_deletes_is_no_deploy(s3: S3Client, site: Site) -> None:
+def test_a_run_that_only_deletes_is_a_deploy(s3: S3Client, site: Site) -> None:
+    """Removing a file is a new version of the site: with S3_PRUNE_KEEP=1 the
+    current pages no longer use the removed file's copy, so it goes too."""
     pruning_site(site, S3_ONLY_MODIFIED=True, S3_PRUNE_KEEP=1)
     create_all(site.app)
     site.path(B).unlink()
     result = create_all(site.app)
     assert result.uploaded == ()
-    assert result.deleted == (B,)  # its fingerprinted copy is still in deploy 1
-    assert manifest_of(s3)["deploys"] == 1
-    assert fingerprint_of(B, B1) in keys_in(s3)
+    assert result.deleted == tuple(sorted([B, fingerprint_of(B, B1)]))
+    assert manifest_of(s3)["deploys"] == 2
+    assert fingerprint_of(B, B1) not in keys_in(s3)
 
 
 # What pruning never deletes

@@ -59,7 +59,15 @@ BAD: dict[str, list[Any]] = {
     "access_key_id": [12345, True, b"AKIAEXAMPLE"],
     "secret_access_key": [FAKE_SECRET.encode(), [FAKE_SECRET], {FAKE_SECRET: 1}],
     "session_token": [5, b"token"],
-    "region": [1, ["eu-west-1"], True],
+    "region": [
+        1,
+        ["eu-west-1"],
+        True,
+        "EU-WEST-1",
+        "us east 1",
+        "eu-west",
+        "s3.eu-west-1",
+    ],
     "endpoint_url": [
         "localhost:9000",
         "minio.example.org",

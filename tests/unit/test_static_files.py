@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.adapters import static_files
+from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
 from flask_s3.core.static_assets import Listing, StaticRoot, discover_assets
 
@@ -98,3 +99,50 @@ def test_hash_assets_gives_sha1_and_size(tmp_path: Path) -> None:
         ("static/a.css", hashlib.sha1(b"body{}").hexdigest(), 6),
         ("static/b/c.js", hashlib.sha1(b"x" * 100_000).hexdigest(), 100_000),
     ]
+
+
+def test_an_unreadable_file_is_a_clear_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree(tmp_path, {"ok.css": b"x", "locked.css": b"y"})
+    root = StaticRoot(str(tmp_path), "/static")
+    assets = discover_assets(
+        resolve_settings({}), [Listing(root, ("locked.css", "ok.css"))]
+    )
+    real = static_files.sha1_of_file
+
+    def refuse(path: str) -> str:
+        if path.endswith("locked.css"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(static_files, "sha1_of_file", refuse)
+    with pytest.raises(
+        UnreadableFile,
+        match=r"cannot read static file .*locked\.css: Permission denied",
+    ):
+        hash_assets(assets)
+
+
+def test_a_file_written_while_hashed_is_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree(tmp_path, {"a.css": b"one"})
+    path = tmp_path / "a.css"
+    real = static_files.sha1_of_file
+    calls: list[str] = []
+
+    def racing(name: str) -> str:
+        calls.append(name)
+        digest = real(name)
+        if len(calls) == 1:
+            path.write_bytes(b"two, longer")  # lands after the bytes were read
+        return digest
+
+    monkeypatch.setattr(static_files, "sha1_of_file", racing)
+    root = StaticRoot(str(tmp_path), "/static")
+    [asset] = discover_assets(resolve_settings({}), [Listing(root, ("a.css",))])
+    [local] = hash_assets([asset])
+    assert len(calls) == 2
+    assert local.sha1 == hashlib.sha1(b"two, longer").hexdigest()
+    assert local.stamp == (path.stat().st_mtime_ns, 11)

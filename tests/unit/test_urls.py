@@ -7,6 +7,8 @@ import pytest
 from flask_s3.core import SettingsError, UnsafeFilename, UrlBuilder, resolve_settings
 from flask_s3.core.urls import object_key, query_string, site_root
 
+BUCKET_ROOT = "https://assets.s3.amazonaws.com"
+
 
 def builder(**config: object) -> UrlBuilder:
     return UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "assets", **config}))
@@ -102,6 +104,16 @@ def test_quoting_exact_form() -> None:
 def test_unsafe_filenames_are_refused(filename: str) -> None:
     with pytest.raises(UnsafeFilename, match="climbs out"):
         builder().url("/static", filename)
+
+
+@pytest.mark.parametrize(
+    ("filename", "key"),
+    [("a//b.css", "a/b.css"), ("a/./b.css", "a/b.css"), ("./x.css", "x.css")],
+)
+def test_empty_and_dot_segments_go_as_flask_serves_them(
+    filename: str, key: str
+) -> None:
+    assert builder().url("/static", filename) == f"{BUCKET_ROOT}/static/{key}"
 
 
 def test_dots_inside_names_are_fine() -> None:

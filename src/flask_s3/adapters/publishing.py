@@ -60,41 +60,60 @@ def publish(
         skipped=tuple(item.key for item in plan.skips),
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
         bytes_uploaded=sum(item.size for item in arrived),
-        seconds=time.monotonic() - started,
+        seconds=0.0,
     )
     final = plan.manifest_after(uploaded, without=doomed)
+    unrecorded: Exception | None = None
     if final != plan.remote:
         try:
             bucket.write_manifest(prefix, final, base=plan.remote)
         except Exception as exc:
-            raise UploadFailed(
-                result,
-                f"{len(arrived)} files were uploaded, but the manifest could not be "
-                f"written ({describe_error(exc)}); the next run sends them again",
-            ) from exc
-    if failed:
-        raise UploadFailed(result)
+            unrecorded = exc
     warnings: list[str] = []
-    deleted = _prune(bucket, prefix, plan, uploaded, doomed, warnings, final)
-    invalidation_id = None
-    paths = invalidation_paths(plan, uploaded, deleted)
-    if invalidate is not None and paths:
-        try:
-            invalidation_id = invalidate(paths)
-        except Exception as exc:
-            warnings.append(
-                f"the CDN invalidation of {len(paths)} paths failed "
-                f"({describe_error(exc)}); the upload itself is complete"
-            )
+    deleted = []
+    if unrecorded is None:
+        deleted = _prune(bucket, prefix, plan, uploaded, doomed, warnings, final)
+    # What changed is invalidated even when other uploads failed: the next run
+    # sees these files as unchanged and would never tell the CDN.
+    invalidation_id = _invalidate(invalidate, plan, uploaded, deleted, warnings)
     for warning in warnings:
         logger.warning("%s", warning)
-    return attrs.evolve(
+    result = attrs.evolve(
         result,
         deleted=tuple(deleted),
         invalidation_id=invalidation_id,
         warnings=tuple(warnings),
         seconds=time.monotonic() - started,
     )
+    if unrecorded is not None:
+        raise UploadFailed(
+            result,
+            f"{len(arrived)} files were uploaded, but the manifest could not be "
+            f"written ({describe_error(unrecorded)}); the next run sends them again",
+        ) from unrecorded
+    if failed:
+        raise UploadFailed(result)
+    return result
+
+
+def _invalidate(
+    invalidate: Invalidate | None,
+    plan: UploadPlan,
+    uploaded: tuple[str, ...],
+    deleted: list[str],
+    warnings: list[str],
+) -> str | None:
+    paths = invalidation_paths(plan, uploaded, deleted)
+    if invalidate is None or not paths:
+        return None
+    try:
+        return invalidate(paths)
+    except Exception as exc:
+        warnings.append(
+            f"the CDN invalidation of {len(paths)} paths failed "
+            f"({describe_error(exc)}); the upload itself is complete"
+        )
+        return None
 
 
 def _prune(

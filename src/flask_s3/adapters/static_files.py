@@ -81,6 +81,10 @@ def _valid_name(path: str) -> bool:
     return True
 
 
+class UnreadableFile(Exception):
+    """A static file that cannot be read: no plan can say what it holds."""
+
+
 def stamp_of(path: str) -> tuple[int, int]:
     info = os.stat(path)
     return info.st_mtime_ns, info.st_size
@@ -93,13 +97,19 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
 
     def local_file(asset: Asset) -> LocalFile:
         path = asset.local_path
-        stamp = stamp_of(path)
-        while True:
-            sha1 = sha1_of_file(path)
-            after = stamp_of(path)
-            if after == stamp:
-                return LocalFile(asset, sha1, stamp[1], stamp)
-            stamp = after
+        try:
+            stamp = stamp_of(path)
+            while True:
+                sha1 = sha1_of_file(path)
+                after = stamp_of(path)
+                if after == stamp:
+                    return LocalFile(asset, sha1, stamp[1], stamp)
+                stamp = after
+        except OSError as exc:
+            raise UnreadableFile(
+                f"cannot read static file {path}: {exc.strerror or exc}; "
+                "fix its permissions or remove it, then run again"
+            ) from None
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(local_file, assets))

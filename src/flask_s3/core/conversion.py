@@ -23,6 +23,7 @@ from flask_s3.core.settings import (
     EndpointUrl,
     Generations,
     Pattern,
+    Region,
     Seconds,
 )
 
@@ -80,6 +81,16 @@ def _bucket_name(value: Any, _: Any) -> BucketName:
     if ".." in text or _IP_ADDRESS.fullmatch(text) or text.startswith("xn--"):
         raise ValueError(f"{text!r} breaks S3's naming rules")
     return BucketName(text)
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _region(value: Any, _: Any) -> Region:
+    text: str = _exact(str)(value, str)
+    if not _REGION.fullmatch(text):
+        raise ValueError(f"{text!r} is not shaped like a region name")
+    return Region(text)
 
 
 def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
@@ -143,6 +154,7 @@ for _alias, _hook in (
 ):
     converter.register_structure_hook_func(_is(_alias), _hook)
 converter.register_structure_hook(BucketName, _bucket_name)
+converter.register_structure_hook(Region, _region)
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)

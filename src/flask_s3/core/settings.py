@@ -46,6 +46,10 @@ BucketName = NewType("BucketName", str)
 Checked up front, because a bad one otherwise surfaces as a broken URL or as
 botocore's parameter-validation error on the first request."""
 
+Region = NewType("Region", str)
+"""An AWS region name such as 'eu-west-1': it becomes part of host names, so
+a typo must fail when settings resolve, not as a DNS error mid-deploy."""
+
 Domain = NewType("Domain", str)
 """A host name, optionally followed by a path, but never a scheme: the scheme
 comes from ``S3_USE_HTTPS`` or ``_scheme``, so a scheme here would be doubled."""
@@ -117,7 +121,7 @@ class Settings:
         repr=_mask_secret,
         metadata={"names": ("AWS_SESSION_TOKEN",), "expects": "a string"},
     )
-    region: str | None = _setting(
+    region: Region | None = _setting(
         None, *_both("REGION"), expects="an AWS region name such as 'eu-west-1'"
     )
     endpoint_url: EndpointUrl | None = _setting(

@@ -88,8 +88,9 @@ class UploadPlan:
     items: tuple[PlannedAsset, ...]
     remote: Manifest
     deploy: int
-    """This run's deploy number: one more than the last, if it uploads
-    anything; a run that changes nothing is not a new version of the site."""
+    """This run's deploy number: one more than the last if any content was
+    added, changed or removed; a run that changes nothing is not a new
+    version of the site."""
     deletes: tuple[PlannedDelete, ...] = ()
 
     @property
@@ -189,10 +190,14 @@ def prune_plan(
     present locally, and never a fingerprinted copy that was current within
     the last ``keep`` deploys (this one included), since cached pages of those
     deploys still point at it."""
-    spared = set(planned) | local_keys
+    planned = set(planned)
+    spared = planned | local_keys
+    # A file that exists but was not hashed in this run (a hidden one, say)
+    # has a current copy nobody can name here, so all its copies stay.
+    unhashed = local_keys - planned
     deletes = []
     for key, entry in sorted(remote.entries.items()):
-        if key in spared:
+        if key in spared or entry.source in unhashed:
             continue
         if entry.source is None:
             deletes.append(PlannedDelete(key, DeleteReason.GONE))
@@ -215,13 +220,23 @@ def plan_uploads(
     items = tuple(
         item for local in local_files for item in _planned(settings, local, remote, acl)
     )
-    uploads = any(item.action is Action.UPLOAD for item in items)
-    deploy = remote.deploys + 1 if uploads else remote.deploys
+    # A new version of the site is content added, changed or pruned; re-sending
+    # unchanged files (S3_ONLY_MODIFIED off) or new headers must not age the
+    # copies that cached pages still use.
+    planned = {item.key for item in items}
+    pruned_files = settings.prune and any(
+        entry.source is None and key not in planned and key not in local_keys
+        for key, entry in remote.entries.items()
+    )
+    changed = pruned_files or any(
+        item.reason in (Reason.NEW, Reason.CONTENT_CHANGED) for item in items
+    )
+    deploy = remote.deploys + 1 if changed else remote.deploys
     deletes: tuple[PlannedDelete, ...] = ()
     if settings.prune:
         deletes = prune_plan(
             remote,
-            (item.key for item in items),
+            planned,
             local_keys,
             deploy=deploy,
             keep=settings.prune_keep,

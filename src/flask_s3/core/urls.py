@@ -32,17 +32,19 @@ class UnsafeFilename(ValueError):
 
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
     """The key an asset is stored under: the path Flask serves it at, behind
-    S3_PREFIX, so that an upload and a URL can never disagree."""
-    segments = filename.split("/")
-    if filename.startswith("/") or ".." in segments:
+    S3_PREFIX, so that an upload and a URL can never disagree. Empty and '.'
+    segments are dropped as Flask's safe_join drops them (``a//b.css`` serves
+    ``a/b.css``); '..' and absolute names are refused, as Flask refuses them."""
+    if filename.startswith("/") or ".." in filename.split("/"):
         raise UnsafeFilename(
             f"filename {filename!r} is absolute or climbs out of {url_path!r} with "
             "'..'; Flask would not serve it from the static folder either"
         )
+    name = "/".join(part for part in filename.split("/") if part not in ("", "."))
     base = "/".join(
         part for part in (settings.prefix.strip("/"), url_path.strip("/")) if part
     )
-    return f"{base}/{filename}" if base else filename
+    return f"{base}/{name}" if base else name
 
 
 def site_root(settings: Settings, scheme: str) -> str:

@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, NoAppException, ScriptInfo
 
 from flask_s3.adapters.s3_bucket import BucketError, describe_error
+from flask_s3.adapters.static_files import UnreadableFile
 from flask_s3.core.bucket_state import missing_bucket
 from flask_s3.core.manifest import ManifestError
 from flask_s3.core.plan_report import human_size, plan_report, report_json, report_text
@@ -43,7 +44,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 """upload: some files did not arrive. plan --check: something would be uploaded."""
 EXIT_USAGE = 2
-"""A bad command line, app target or setting."""
+"""A bad command line, app target, setting or static file."""
 EXIT_S3 = 3
 """S3 could not be used: credentials, network, permissions, bucket state."""
 
@@ -61,7 +62,6 @@ def _show_logs(*, quiet: bool) -> None:
     if not any(isinstance(handler, _EchoHandler) for handler in logger.handlers):
         logger.addHandler(_EchoHandler())
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -82,13 +82,12 @@ def _reported(*, offline_hint: bool) -> Iterator[None]:
     except UploadFailed as exc:
         _fail(EXIT_FAILED, str(exc))
     except (ManifestError, BucketError) as exc:
-        _fail(EXIT_S3, f"{exc}{hint}")
+        _fail(EXIT_S3, _one_line(f"{exc}{hint}"))
     except (BotoCoreError, ClientError) as exc:
-        _fail(
-            EXIT_S3, f"S3 is not reachable as configured: {describe_error(exc)}{hint}"
-        )
-    except (SettingsError, DuplicateKey, UnsafeFilename, NoAppException) as exc:
-        _fail(EXIT_USAGE, str(exc).strip().splitlines()[0])
+        reason = describe_error(exc)
+        _fail(EXIT_S3, _one_line(f"S3 is not reachable as configured: {reason}{hint}"))
+    except (SettingsError, DuplicateKey, UnsafeFilename, UnreadableFile) as exc:
+        _fail(EXIT_USAGE, _one_line(exc))
 
 
 def _check_regex(
