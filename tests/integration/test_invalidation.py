@@ -16,8 +16,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from flask_s3 import FlaskS3, create_all
+from flask_s3 import FlaskS3, UploadFailed, create_all
 from flask_s3.adapters.cloudfront import Distribution
+from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.core.upload_plan import PlannedAsset
 from tests.integration.moto_site import (
     BUCKET,
     VISIBLE_KEYS,
@@ -384,3 +386,29 @@ def test_plan_lists_deletes_and_cdn_paths_and_changes_nothing(
             ),
         ]
     )
+
+
+def test_a_file_that_arrived_in_a_failed_run_is_invalidated(
+    s3: S3Client, site: Site, cdn: Cdn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next run sees the file as unchanged, so this run must tell the CDN."""
+    site.app.config.update(S3_CLOUDFRONT_DISTRIBUTION_ID=cdn.id)
+    create_all(site.app)
+    site.write(A, b"/* v2 */")
+    site.write("static/img/logo.svg", b"<svg/>")
+    original = Bucket.upload
+
+    def upload(self: Bucket, item: PlannedAsset) -> None:
+        if item.key == "static/img/logo.svg":
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject"
+            )
+        original(self, item)
+
+    monkeypatch.setattr(Bucket, "upload", upload)
+    with pytest.raises(UploadFailed) as failed:
+        create_all(site.app)
+    # logo.svg failed: dropped from the manifest, the retry sees it as new and
+    # does not invalidate it (a known gap, see the issue's closing note).
+    assert cdn.only_paths() == ["/static/css/a.css"]
+    assert failed.value.result.invalidation_id == cdn.ids()[0]
