@@ -43,6 +43,22 @@ class _Entry:
         return self.digest if self.pending is None else self.pending.result()
 
 
+def _stable_sha1(path: str, stamp: tuple[int, int, int]) -> str | None:
+    """The SHA-1 of the file as it was at ``stamp``: a file rewritten while it
+    is read would give a hash of bytes it never held, and a URL to an object
+    that exists nowhere. None when it will not hold still, or cannot be read."""
+    for _ in range(3):
+        try:
+            digest = sha1_of_file(path)
+            info = os.stat(path)
+        except OSError:
+            return None
+        if (info.st_mtime_ns, info.st_size, info.st_ino) == stamp:
+            return digest
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    return None
+
+
 class FileHashes:
     """A bounded, thread-safe map of file path to SHA-1 of its current content."""
 
@@ -95,10 +111,7 @@ class FileHashes:
         return self._hash(path, owned)
 
     def _hash(self, path: str, owned: _Entry) -> str | None:
-        try:
-            digest: str | None = sha1_of_file(path)
-        except OSError:
-            digest = None
+        digest = _stable_sha1(path, owned.stamp)
         assert owned.pending is not None
         owned.pending.set_result(digest)
         with self._lock:

@@ -56,6 +56,8 @@ DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
 _MISSING = ("404", "NoSuchBucket", "NotFound")
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_LOST_RACE = ("PreconditionFailed", "412", "ConditionalRequestConflict")
+MANIFEST_ATTEMPTS = 5
 
 
 def _mask(value: str | None) -> str:
@@ -156,7 +158,17 @@ class Bucket:
 
     def inspect(self, prefix: str) -> BucketState:
         """The bucket as it is, from read-only requests sent all at once: each
-        costs a round trip, and a missing bucket is the rare case."""
+        costs a round trip, and a missing bucket is the rare case. If it was
+        created by someone else while the reads were under way, some of them
+        saw no bucket: they are asked again."""
+        try:
+            return self._inspect(prefix)
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchBucket":
+                raise
+        return self._inspect(prefix)
+
+    def _inspect(self, prefix: str) -> BucketState:
         with ThreadPoolExecutor(max_workers=7) as pool:
             exists = pool.submit(self.exists)
             accepts_acls = pool.submit(self.accepts_acls)
@@ -218,7 +230,12 @@ class Bucket:
             configuration = {
                 "CreateBucketConfiguration": {"LocationConstraint": region}
             }
-        self.client.create_bucket(Bucket=self.name, **configuration)
+        try:
+            self.client.create_bucket(Bucket=self.name, **configuration)
+        except ClientError as exc:
+            if error_code(exc) != "BucketAlreadyOwnedByYou":
+                raise
+            return  # another run created it a moment ago
         logger.info("created bucket %s in %s", self.name, region or "us-east-1")
 
     def _explain(self, exc: ClientError) -> BucketError:
@@ -269,29 +286,57 @@ class Bucket:
         self.client.put_bucket_acl(Bucket=self.name, ACL="public-read")
 
     def _read(self, key: str) -> bytes | None:
+        return self._read_tagged(key)[0]
+
+    def _read_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """An object's body and ETag, or (None, None) when there is none."""
         try:
             response = self.client.get_object(Bucket=self.name, Key=key)
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
-                return None
+                return None, None
             raise
-        return response["Body"].read()
+        return response["Body"].read(), response.get("ETag")
 
     def write_manifest(
         self, prefix: str, manifest: Manifest, *, base: Manifest
     ) -> None:
         """Write ``manifest``, a change made to ``base``, onto whatever record
-        the bucket holds by now, so that a concurrent run keeps its entries."""
-        current = self._read(manifest_key(prefix))
-        latest = parse_manifest(current) if current is not None else base
-        manifest = rebase(manifest, base, latest)
-        self.client.put_object(
-            Bucket=self.name,
-            Key=manifest_key(prefix),
-            Body=serialize_manifest(manifest),
-            ContentType="application/json",
-            CacheControl="no-cache",
+        the bucket holds by now, so that a concurrent run keeps its entries.
+        The PUT is conditional on the record read (S3's If-Match), and a race
+        lost to another run is replayed onto what that run wrote."""
+        key = manifest_key(prefix)
+        for _ in range(MANIFEST_ATTEMPTS):
+            current, etag = self._read_tagged(key)
+            latest = parse_manifest(current) if current is not None else base
+            body = serialize_manifest(rebase(manifest, base, latest))
+            condition: Any = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+            try:
+                self._put_manifest(key, body, condition)
+                return
+            except ClientError as exc:
+                if error_code(exc) not in _LOST_RACE:
+                    raise
+        raise BucketError(
+            f"the manifest of bucket {self.name!r} kept changing under this run "
+            "(other uploads running at once?); run the upload again"
         )
+
+    def _put_manifest(self, key: str, body: bytes, condition: Any) -> None:
+        arguments: Any = {
+            "Bucket": self.name,
+            "Key": key,
+            "Body": body,
+            "ContentType": "application/json",
+            "CacheControl": "no-cache",
+        }
+        try:
+            self.client.put_object(**arguments, **condition)
+        except ClientError as exc:
+            if error_code(exc) != "NotImplemented":
+                raise
+            # An S3-compatible store without conditional writes: best effort.
+            self.client.put_object(**arguments)
 
     def delete(self, keys: Sequence[str]) -> dict[str, str]:
         """Delete in batches of 1000, the most one request takes; returns why

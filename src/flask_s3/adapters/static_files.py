@@ -40,7 +40,14 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
     ]
     while pending:
         relative_dir, directory, ancestors = pending.pop()
-        with os.scandir(directory) as entries:
+        try:
+            entries = os.scandir(directory)
+        except OSError as exc:
+            raise UnreadableFile(
+                f"cannot list static folder {directory}: {exc.strerror or exc}; "
+                "fix its permissions or remove it, then run again"
+            ) from None
+        with entries:
             for entry in entries:
                 relative = (
                     f"{relative_dir}/{entry.name}" if relative_dir else entry.name

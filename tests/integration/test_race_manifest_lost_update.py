@@ -1,0 +1,74 @@
+"""Two runs at once on one bucket keep each other's manifest keys: the write
+is conditional on the record read (If-Match), and a lost race is replayed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from flask_s3.adapters.s3_bucket import Bucket
+from tests.integration.moto_site import BUCKET, MANIFEST, keys_in, manifest_of
+from tests.integration.test_concurrency import (
+    _shared_botocore_models,  # noqa: F401  (autouse: faster clients)
+    app_with_files,
+    replaced_moto_objects_stay_readable,  # noqa: F401
+    run_at_once,
+)
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+
+@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+def test_two_apps_at_once_keep_both_runs_keys_in_the_manifest(
+    s3: S3Client, tmp_path: Path
+) -> None:
+    """Natural race, no orchestration: fails in roughly 1 trial out of 4."""
+    s3.create_bucket(Bucket=BUCKET)
+    for trial in range(12):
+        for key in keys_in(s3):
+            s3.delete_object(Bucket=BUCKET, Key=key)
+        one, one_files = app_with_files(tmp_path / str(trial), "one", 20)
+        two, two_files = app_with_files(tmp_path / str(trial), "two", 20)
+        run_at_once(one, two)
+        assert keys_in(s3) == sorted([*one_files, *two_files, MANIFEST])
+        assert sorted(manifest_of(s3)["entries"]) == sorted([*one_files, *two_files]), (
+            f"trial {trial}"
+        )
+
+
+@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+def test_manifest_writes_that_interleave_keep_both_runs_keys(
+    s3: S3Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deterministic: both runs read the manifest before either writes it."""
+    s3.create_bucket(Bucket=BUCKET)
+    both_read = threading.Barrier(2, timeout=10)
+    writing = threading.local()
+    original_write = Bucket.write_manifest
+    original_read = Bucket._read
+
+    def write_manifest(self: Bucket, *args: Any, **kwargs: Any) -> None:
+        writing.active = True
+        try:
+            original_write(self, *args, **kwargs)
+        finally:
+            writing.active = False
+
+    def read(self: Bucket, key: str) -> bytes | None:
+        body = original_read(self, key)
+        if getattr(writing, "active", False):
+            both_read.wait()  # the other run has read it too; now both PUT
+        return body
+
+    monkeypatch.setattr(Bucket, "write_manifest", write_manifest)
+    monkeypatch.setattr(Bucket, "_read", read)
+    one, one_files = app_with_files(tmp_path, "one", 5)
+    two, two_files = app_with_files(tmp_path, "two", 5)
+    run_at_once(one, two)
+
+    assert keys_in(s3) == sorted([*one_files, *two_files, MANIFEST])
+    assert sorted(manifest_of(s3)["entries"]) == sorted([*one_files, *two_files])
