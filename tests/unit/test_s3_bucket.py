@@ -18,6 +18,7 @@ from flask_s3.adapters.s3_bucket import (
     make_client,
 )
 from flask_s3.core import resolve_settings
+from flask_s3.core.bucket_state import BucketState, missing_bucket
 
 NAME = "shop-assets"
 
@@ -187,3 +188,25 @@ def test_credentials_repr_hides_secrets() -> None:
     assert "very-secret" not in text
     assert "session-secret" not in text
     assert "AKIDEXAMPLE" in text
+
+
+def test_inspect_asks_again_when_the_bucket_appeared_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read that saw no bucket while another run created it is repeated."""
+    bucket = Bucket(boto3.client("s3", region_name="eu-west-1"), NAME)
+    answers = iter(
+        [
+            ClientError({"Error": {"Code": "NoSuchBucket"}}, "GetObject"),
+            missing_bucket(),
+        ]
+    )
+
+    def inspect_once(prefix: str) -> BucketState:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(bucket, "_inspect", inspect_once)
+    assert bucket.inspect("") == missing_bucket()

@@ -264,6 +264,8 @@ class Bucket:
         except ClientError as exc:
             if error_code(exc) == "OwnershipControlsNotFoundError":
                 return True
+            if error_code(exc) == "NoSuchBucket":
+                raise  # created by another run while we looked: inspect retries
             if error_code(exc) in ("AccessDenied", "403"):
                 logger.info(
                     "cannot read the Object Ownership of bucket %s (no permission "
