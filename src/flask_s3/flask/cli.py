@@ -37,6 +37,7 @@ from flask_s3.flask.create_all import (
     plan_against,
     prepare,
     run_settings,
+    survey,
     upload,
 )
 
@@ -162,15 +163,16 @@ def _plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_plan(
     app: Flask, *, offline: bool, as_json: bool, check: bool, **options: Any
 ) -> None:
+    _show_logs(quiet=as_json)
     upload_options = UploadOptions(**options)
     with _reported(offline_hint=not offline):
         settings = run_settings(app, upload_options)
-        local = local_state(app, settings, upload_options)
-        state = (
-            missing_bucket()
-            if offline
-            else open_bucket(settings, upload_options).inspect(settings.prefix)
-        )
+        if offline:
+            local = local_state(app, settings, upload_options)
+            state = missing_bucket()
+        else:
+            bucket = open_bucket(settings, upload_options)
+            local, state = survey(app, settings, upload_options, bucket)
         plan = plan_against(settings, local, state)
         report = plan_report(plan, settings, state, offline=offline)
     click.echo(report_json(report) if as_json else report_text(report))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 from flask import Flask
@@ -148,6 +149,17 @@ def plan_against(
     )
 
 
+def survey(
+    app: Flask, settings: Settings, options: UploadOptions, bucket: Bucket
+) -> tuple[LocalState, BucketState]:
+    """The local files and the bucket, looked at side by side: hashing is
+    local work and the bucket's reads are round trips, so neither waits."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        remote = pool.submit(bucket.inspect, settings.prefix)
+        local = local_state(app, settings, options)
+        return local, remote.result()
+
+
 @attrs.frozen
 class Prepared:
     settings: Settings
@@ -161,9 +173,8 @@ def prepare(app: Flask, options: UploadOptions) -> Prepared:
     """Everything before the uploads: the bucket is created and its ACL set
     here, so a plan made after this is the one that will be carried out."""
     settings = run_settings(app, options)
-    local = local_state(app, settings, options)
     bucket = open_bucket(settings, options)
-    state = bucket.inspect(settings.prefix)
+    local, state = survey(app, settings, options, bucket)
     for warning in public_read_warnings(state, settings.object_acl):
         logger.warning("%s", warning)
     if not state.exists:
