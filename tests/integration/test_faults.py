@@ -1,0 +1,997 @@
+"""create_all when S3 misbehaves: faults injected by a proxy in front of moto.
+
+Every run goes through `FaultProxy`, which forwards to the moto server and, on
+cue, answers 500 or 503, resets the connection mid-request or mid-response,
+answers after the read timeout, fails the manifest's GET or PUT, deletes the
+bucket half-way, or lets a KeyboardInterrupt land. For each fault the tests
+check three things:
+
+- botocore's retries absorbed it (the proxy saw the retry) or the run reported
+  it: `UploadFailed` naming exactly the keys that did not arrive, and why;
+- the invariant: the manifest never lists a key whose object is missing or
+  holds other bytes than the manifest's SHA-1. It is checked directly against
+  moto after every request that changes the bucket, while the run goes on,
+  and again at the end;
+- convergence: one clean run brings the bucket to exactly the local files and
+  a manifest of exactly them, and one more uploads nothing.
+
+Timeouts and attempts are small, so a fault that is retried to the end costs
+about a second.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import itertools
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+from flask import Flask
+
+from flask_s3 import UploadFailed, create_all
+from flask_s3.adapters.s3_bucket import MANIFEST_ATTEMPTS, Bucket, BucketError
+from flask_s3.core.upload_plan import PlannedAsset
+from flask_s3.core.upload_result import UploadResult
+from tests.integration.fault_proxy import (
+    INTERNAL_ERROR,
+    MUTATING,
+    SLOW_DOWN,
+    Action,
+    Delay,
+    FaultProxy,
+    Hold,
+    Hook,
+    Request,
+    ResetRequest,
+    ResetResponse,
+    S3Error,
+    all_of,
+    is_object_get,
+    is_object_put,
+)
+from tests.integration.moto_site import (
+    BUCKET,
+    HIDDEN_KEYS,
+    MANIFEST,
+    VISIBLE_KEYS,
+    Site,
+    body_of,
+    build_site,
+    keys_in,
+    manifest_of,
+    sha1,
+)
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+READ_TIMEOUT = 0.5
+MAX_ATTEMPTS = 3
+SLOW = READ_TIMEOUT + 0.5
+"""How late a slow answer comes: past the read timeout, by a margin."""
+HANG_AFTER = 90
+"""Seconds after which a test is taken to hang: every thread's stack is
+dumped and the session ends, rather than waiting forever."""
+
+A = "static/css/a.css"
+JS = "static/js/app.js"
+ADMIN = "admin/assets/admin.css"
+CHANGED = [A, JS, ADMIN]
+
+
+@dataclass(frozen=True)
+class Fault:
+    action: Action
+    reason: str
+    """What UploadFailed says about a key that met the fault on every attempt."""
+    lands: bool
+    """Whether the server stores the object although the client sees a failure."""
+
+
+FAULTS = {
+    "500 InternalError": Fault(
+        INTERNAL_ERROR,
+        "InternalError: We encountered an internal error. Please try again.",
+        lands=False,
+    ),
+    "503 SlowDown": Fault(
+        SLOW_DOWN, "SlowDown: Please reduce your request rate.", lands=False
+    ),
+    "reset while reading the body": Fault(
+        ResetRequest(),
+        "ConnectionClosedError: Connection was closed before we received a "
+        "valid response from endpoint URL",
+        lands=False,
+    ),
+    "reset mid-response": Fault(
+        ResetResponse(),
+        "ConnectionClosedError: Connection was closed before we received a "
+        "valid response from endpoint URL",
+        lands=True,
+    ),
+    "answer after the read timeout": Fault(
+        Delay(SLOW), "ReadTimeoutError: Read timeout on endpoint URL", lands=True
+    ),
+    "no answer at all": Fault(
+        Delay(SLOW, forward=False),
+        "ReadTimeoutError: Read timeout on endpoint URL",
+        lands=False,
+    ),
+}
+
+
+# Fixtures
+
+
+pytestmark = pytest.mark.usefixtures("shared_botocore_models")
+
+
+@pytest.fixture(autouse=True)
+def _hang_guard() -> Iterator[None]:
+    """A test that hangs ends the session with every thread's stack, rather
+    than never."""
+    faulthandler.dump_traceback_later(HANG_AFTER, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def proxy(moto_endpoint: str, server_s3: S3Client) -> Iterator[FaultProxy]:
+    """A fault proxy in front of a freshly reset moto, auditing the invariant
+    after every change to the bucket."""
+    faults = FaultProxy(moto_endpoint).start()
+    faults.audit = functools.partial(audit, server_s3)
+    try:
+        yield faults
+    finally:
+        stuck = faults.stop()
+    assert stuck == [], "proxy threads did not stop"
+    assert faults.errors == []
+    assert not faults.overflowed
+    assert faults.audit_failures == []
+
+
+def settings_for(proxy: FaultProxy) -> dict[str, Any]:
+    return {
+        "S3_ENDPOINT_URL": proxy.url,
+        "S3_CONNECT_TIMEOUT": 1,
+        "S3_READ_TIMEOUT": READ_TIMEOUT,
+        "S3_MAX_ATTEMPTS": MAX_ATTEMPTS,
+        "S3_UPLOAD_CONCURRENCY": 4,
+        "S3_ONLY_MODIFIED": True,
+    }
+
+
+@pytest.fixture
+def shop(tmp_path: Path, proxy: FaultProxy) -> Site:
+    return build_site(tmp_path / "site", **settings_for(proxy))
+
+
+# What the bucket holds, read from moto directly
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def manifest_entries(client: S3Client) -> dict[str, str] | None:
+    """The manifest's SHA-1 of each key, or None when there is no manifest
+    (or no bucket)."""
+    try:
+        manifest = manifest_of(client)
+    except ClientError as exc:
+        if _code(exc) in ("NoSuchKey", "NoSuchBucket"):
+            return None
+        raise
+    return {key: entry["sha1"] for key, entry in manifest["entries"].items()}
+
+
+def assert_invariant(client: S3Client, only: str | None = None) -> None:
+    """Every key the manifest lists (or just ``only``, if it lists it) is in
+    the bucket with the manifest's SHA-1."""
+    entries = manifest_entries(client) or {}
+    if only is not None:
+        entries = {only: entries[only]} if only in entries else {}
+    for key, recorded in sorted(entries.items()):
+        try:
+            body = body_of(client, key)
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "NoSuchBucket"):
+                raise AssertionError(
+                    f"the manifest lists {key}, which is not in the bucket"
+                ) from None
+            raise
+        assert sha1(body) == recorded, (
+            f"the manifest lists {key} with SHA-1 {recorded}, "
+            f"the object holds {sha1(body)}"
+        )
+
+
+def audit(client: S3Client, request: Request) -> None:
+    """The invariant, after a request that changed the bucket: a new object
+    can only break it for its own key, anything else for any key."""
+    if is_asset_put(request):
+        assert_invariant(client, only=request.key)
+    else:
+        assert_invariant(client)
+
+
+def is_asset_put(request: Request) -> bool:
+    return is_object_put()(request) and request.key != MANIFEST
+
+
+def local_keys(site: Site) -> list[str]:
+    hidden = set(HIDDEN_KEYS)
+    return sorted(key for key in site.local_by_key if key not in hidden)
+
+
+def assert_matches_local(client: S3Client, *sites: Site) -> None:
+    """The bucket holds exactly the sites' files with their local bytes, and a
+    manifest of exactly them."""
+    expected = {key: site.body(key) for site in sites for key in local_keys(site)}
+    assert keys_in(client) == sorted([*expected, MANIFEST])
+    for key, data in expected.items():
+        assert body_of(client, key) == data, key
+    assert manifest_entries(client) == {
+        key: sha1(data) for key, data in expected.items()
+    }
+
+
+def mutations(proxy: FaultProxy) -> list[str]:
+    return [
+        f"{seen.method} {seen.path}?{seen.query}"
+        for seen in proxy.requests()
+        if seen.method in MUTATING
+    ]
+
+
+def puts(proxy: FaultProxy, key: str) -> int:
+    return proxy.count("PUT", f"/{BUCKET}/{key}")
+
+
+def gets(proxy: FaultProxy, key: str) -> int:
+    return proxy.count("GET", f"/{BUCKET}/{key}")
+
+
+def outcomes(proxy: FaultProxy, method: str, key: str) -> list[str]:
+    """What the proxy did with each request to ``key``, in order."""
+    return [
+        seen.outcome
+        for seen in proxy.requests(method)
+        if seen.path == f"/{BUCKET}/{key}"
+    ]
+
+
+def is_conditional(request: Request) -> bool:
+    return bool(request.header("If-Match") or request.header("If-None-Match"))
+
+
+def assert_converges(
+    proxy: FaultProxy, client: S3Client, site: Site, *others: Site
+) -> UploadResult:
+    """With no faults, one run brings the bucket to the local state and one
+    more changes nothing; returns the first run's result."""
+    assert proxy.audit_failures == []
+    proxy.clear()
+    result = create_all(site.app)
+    for other in others:
+        create_all(other.app)
+    assert_invariant(client)
+    assert_matches_local(client, site, *others)
+    proxy.clear()
+    for each in (site, *others):
+        again = create_all(each.app)
+        assert again.uploaded == ()
+        assert again.failed == ()
+    assert mutations(proxy) == []
+    assert proxy.audit_failures == []
+    return result
+
+
+def change(site: Site, *keys: str) -> None:
+    for key in keys:
+        site.write(key, b"/* v2 */\n" + site.body(key))
+
+
+def published(proxy: FaultProxy, site: Site) -> dict[str, str]:
+    """Publish the site cleanly; returns the manifest's SHA-1s."""
+    create_all(site.app)
+    proxy.clear()
+    return {key: sha1(site.body(key)) for key in local_keys(site)}
+
+
+# Faults on asset PUTs
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS)
+def test_a_fault_on_the_first_attempt_is_absorbed_by_the_retries(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, fault: Fault
+) -> None:
+    published(proxy, shop)
+    change(shop, *CHANGED)
+    for key in CHANGED[:2]:
+        proxy.add(is_object_put(key), fault.action, times=1)
+
+    result = create_all(shop.app)
+
+    assert sorted(result.uploaded) == sorted(CHANGED)
+    assert result.failed == ()
+    assert [puts(proxy, key) for key in CHANGED] == [2, 2, 1]
+    assert_invariant(server_s3)
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+def test_errors_on_a_first_run_are_absorbed_by_the_retries(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    failing = {
+        A: INTERNAL_ERROR,
+        JS: SLOW_DOWN,
+        ADMIN: INTERNAL_ERROR,
+        "static/img/logo.svg": SLOW_DOWN,
+    }
+    for key, fault in failing.items():
+        proxy.add(is_object_put(key), fault, times=1)
+
+    result = create_all(shop.app)
+
+    assert sorted(result.uploaded) == VISIBLE_KEYS
+    assert {key: puts(proxy, key) for key in VISIBLE_KEYS} == {
+        key: 2 if key in failing else 1 for key in VISIBLE_KEYS
+    }
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS)
+def test_a_fault_on_every_attempt_fails_that_key_only(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, fault: Fault
+) -> None:
+    before = published(proxy, shop)
+    old = shop.body(A)
+    change(shop, *CHANGED)
+    proxy.add(is_object_put(A), fault.action)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    result = raised.value.result
+    assert [failure.key for failure in result.failed] == [A]
+    assert result.failed[0].reason.startswith(fault.reason)
+    assert str(raised.value).splitlines() == [
+        "1 of 3 uploads failed; run the upload again to retry them",
+        f"  {A}: {result.failed[0].reason}",
+    ]
+    assert sorted(result.uploaded) == sorted(CHANGED[1:])
+    assert puts(proxy, A) == MAX_ATTEMPTS
+    # The manifest does not list it, even when the new bytes did arrive.
+    assert body_of(server_s3, A) == (shop.body(A) if fault.lands else old)
+    assert manifest_entries(server_s3) == {
+        **{key: value for key, value in before.items() if key != A},
+        **{key: sha1(shop.body(key)) for key in CHANGED[1:]},
+    }
+    assert_invariant(server_s3)
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+def test_a_key_failing_on_a_first_run_is_left_out_of_the_manifest(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    proxy.add(is_object_put(JS), INTERNAL_ERROR)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value).splitlines() == [
+        "1 of 8 uploads failed; run the upload again to retry them",
+        f"  {JS}: InternalError: We encountered an internal error. Please try again.",
+    ]
+    assert puts(proxy, JS) == MAX_ATTEMPTS
+    assert JS not in keys_in(server_s3)
+    assert manifest_entries(server_s3) == {
+        key: sha1(shop.body(key)) for key in VISIBLE_KEYS if key != JS
+    }
+    assert assert_converges(proxy, server_s3, shop).uploaded == (JS,)
+
+
+# The manifest's GET
+
+
+def test_a_manifest_unreadable_on_every_attempt_stops_the_run_before_any_upload(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    before = published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR)
+
+    with pytest.raises(ClientError) as raised:
+        create_all(shop.app)
+
+    assert _code(raised.value) == "InternalError"
+    assert raised.value.operation_name == "GetObject"
+    assert "reached max retries: 2" in str(raised.value)
+    assert gets(proxy, MANIFEST) == MAX_ATTEMPTS
+    assert mutations(proxy) == []
+    assert manifest_entries(server_s3) == before
+    assert_invariant(server_s3)
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+def test_a_manifest_get_failing_once_is_retried(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_get(MANIFEST), SLOW_DOWN, times=1)
+
+    assert create_all(shop.app).uploaded == (A,)
+    # Read by the plan (twice: the retry), then before each of the two writes.
+    assert gets(proxy, MANIFEST) == 4
+    assert puts(proxy, MANIFEST) == 2
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+def test_a_manifest_reread_failing_after_a_first_run_is_reported(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    server_s3.create_bucket(Bucket=BUCKET)
+    # The plan reads the manifest; the write reads it again, and fails.
+    proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=1)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value) == (
+        "8 files were uploaded, but the manifest could not be written "
+        "(InternalError: We encountered an internal error. Please try again.); "
+        "the next run sends them again"
+    )
+    assert sorted(raised.value.result.uploaded) == VISIBLE_KEYS
+    assert puts(proxy, MANIFEST) == 0
+    assert manifest_entries(server_s3) is None
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
+
+
+def test_a_manifest_reread_failing_before_replacing_files_stops_the_run(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    before = published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=1)
+
+    with pytest.raises(ClientError) as raised:
+        create_all(shop.app)
+
+    assert _code(raised.value) == "InternalError"
+    assert mutations(proxy) == []
+    assert manifest_entries(server_s3) == before
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+def test_a_bucket_check_failing_on_every_attempt_is_a_clear_error(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    before = published(proxy, shop)
+    change(shop, A)
+    proxy.add(lambda request: request.method == "HEAD", INTERNAL_ERROR)
+
+    with pytest.raises(BucketError) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value) == (
+        f"bucket {BUCKET!r} cannot be used: An error occurred (500) when calling "
+        "the HeadBucket operation (reached max retries: 2): Internal Server Error"
+    )
+    assert proxy.count("HEAD", f"/{BUCKET}") == MAX_ATTEMPTS
+    assert mutations(proxy) == []
+    assert manifest_entries(server_s3) == before
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+# The manifest's PUT
+
+
+def test_a_manifest_put_failing_after_a_first_run_is_reported(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value) == (
+        "8 files were uploaded, but the manifest could not be written "
+        "(InternalError: We encountered an internal error. Please try again.); "
+        "the next run sends them again"
+    )
+    result = raised.value.result
+    assert sorted(result.uploaded) == VISIBLE_KEYS
+    assert result.failed == ()
+    assert puts(proxy, MANIFEST) == MAX_ATTEMPTS
+    assert keys_in(server_s3) == VISIBLE_KEYS
+    for key in VISIBLE_KEYS:
+        assert body_of(server_s3, key) == shop.body(key)
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
+
+
+def test_a_manifest_put_failing_after_replacing_files_leaves_the_earlier_record(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    before = published(proxy, shop)
+    change(shop, A, JS)
+    # The first PUT, of the record without the two keys, goes through.
+    proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR, skip=1)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value) == (
+        "2 files were uploaded, but the manifest could not be written "
+        "(InternalError: We encountered an internal error. Please try again.); "
+        "the next run sends them again"
+    )
+    assert sorted(raised.value.result.uploaded) == sorted([A, JS])
+    assert puts(proxy, MANIFEST) == 1 + MAX_ATTEMPTS
+    assert manifest_entries(server_s3) == {
+        key: value for key, value in before.items() if key not in (A, JS)
+    }
+    assert body_of(server_s3, A) == shop.body(A)
+    assert_invariant(server_s3)
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == sorted([A, JS])
+
+
+def test_a_manifest_put_whose_answer_is_lost_is_reported_though_it_landed(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_put(MANIFEST), ResetResponse(), skip=1)
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value).startswith(
+        "1 files were uploaded, but the manifest could not be written "
+        "(ConnectionClosedError: Connection was closed"
+    )
+    assert puts(proxy, MANIFEST) == 1 + MAX_ATTEMPTS
+    # It did land: the record is complete, so the next run has nothing to do.
+    assert_matches_local(server_s3, shop)
+    assert assert_converges(proxy, server_s3, shop).uploaded == ()
+
+
+def test_the_pending_manifest_failing_stops_the_run_before_any_upload(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    before = published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR)
+
+    with pytest.raises(ClientError) as raised:
+        create_all(shop.app)
+
+    assert _code(raised.value) == "InternalError"
+    assert raised.value.operation_name == "PutObject"
+    assert puts(proxy, MANIFEST) == MAX_ATTEMPTS
+    assert puts(proxy, A) == 0
+    assert manifest_entries(server_s3) == before
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+@pytest.mark.parametrize("first_run", [True, False], ids=["first run", "later run"])
+def test_a_manifest_put_whose_answer_is_lost_once_is_replayed(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, first_run: bool
+) -> None:
+    """The PUT landed; botocore's retry, conditional on the record it replaced,
+    is refused with 412, which the write takes for a race lost to another
+    run: it reads the record again (its own) and writes onto it."""
+    if not first_run:
+        published(proxy, shop)
+        change(shop, A)
+    # The last manifest PUT of the run is the one whose answer is lost.
+    proxy.add(
+        is_object_put(MANIFEST), ResetResponse(), skip=0 if first_run else 1, times=1
+    )
+
+    result = create_all(shop.app)
+
+    assert sorted(result.uploaded) == (VISIBLE_KEYS if first_run else [A])
+    final = outcomes(proxy, "PUT", MANIFEST)[-3:]
+    assert final == [
+        "forwarded (200), answer cut",
+        "forwarded (412)",
+        "forwarded (200)",
+    ]
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+def test_a_manifest_that_keeps_changing_is_reported(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    proxy.add(
+        is_object_put(MANIFEST),
+        S3Error(
+            412,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        ),
+    )
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    assert str(raised.value) == (
+        "8 files were uploaded, but the manifest could not be written "
+        f"(BucketError: the manifest of bucket {BUCKET!r} kept changing under "
+        "this run (other uploads running at once?); run the upload again); "
+        "the next run sends them again"
+    )
+    assert puts(proxy, MANIFEST) == MANIFEST_ATTEMPTS
+    assert manifest_entries(server_s3) is None
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
+
+
+def test_a_store_without_conditional_writes_gets_plain_manifest_puts(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    published(proxy, shop)
+    change(shop, A)
+    proxy.add(
+        all_of(is_object_put(MANIFEST), is_conditional),
+        S3Error(
+            501,
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+        ),
+    )
+
+    assert create_all(shop.app).uploaded == (A,)
+    refused_then_plain = ["answered 501 NotImplemented", "forwarded (200)"]
+    # The pending record and the final one.
+    assert outcomes(proxy, "PUT", MANIFEST) == refused_then_plain * 2
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+# The bucket disappearing
+
+
+def delete_bucket_after(client: S3Client, landed: int) -> Hook:
+    """Delete the bucket, objects first, once ``landed`` asset PUTs went
+    through. Hooks run in the order the PUTs are forwarded, one at a time, so
+    exactly that many arrive."""
+    calls = itertools.count(1)
+
+    def run(_: Request) -> None:
+        if next(calls) != landed + 1:
+            return
+        keys = keys_in(client)
+        if keys:
+            client.delete_objects(
+                Bucket=BUCKET, Delete={"Objects": [{"Key": key} for key in keys]}
+            )
+        client.delete_bucket(Bucket=BUCKET)
+
+    return Hook(run)
+
+
+@pytest.mark.parametrize("first_run", [True, False], ids=["first run", "later run"])
+def test_the_bucket_deleted_mid_run_is_reported_and_a_rerun_recreates_it(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, first_run: bool
+) -> None:
+    if first_run:
+        changed = VISIBLE_KEYS
+    else:
+        published(proxy, shop)
+        changed = sorted(VISIBLE_KEYS)[:6]
+        change(shop, *changed)
+    proxy.add(is_asset_put, delete_bucket_after(server_s3, landed=3))
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(shop.app)
+
+    result = raised.value.result
+    lines = str(raised.value).splitlines()
+    assert lines[0] == (
+        "3 files were uploaded, but the manifest could not be written "
+        "(NoSuchBucket: The specified bucket does not exist); "
+        "the next run sends them again"
+    )
+    assert len(result.uploaded) == 3
+    assert sorted([*result.uploaded, *(f.key for f in result.failed)]) == changed
+    assert {failure.reason for failure in result.failed} == {
+        "NoSuchBucket: The specified bucket does not exist"
+    }
+    assert lines[1:] == [f"  {f.key}: {f.reason}" for f in result.failed]
+    with pytest.raises(ClientError) as gone:
+        server_s3.head_bucket(Bucket=BUCKET)
+    assert _code(gone.value) == "404"
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
+
+
+# Interrupted runs
+
+
+def with_extra_files(site: Site, count: int = 12) -> None:
+    for number in range(count):
+        site.add("static", f"extra/{number:02}.css", f".x{number} {{}}\n".encode())
+
+
+def assert_records_what_arrived(
+    proxy: FaultProxy, client: S3Client, site: Site, before: dict[str, str]
+) -> list[str]:
+    """After an interrupted run that replaced every file: the manifest lists
+    exactly the files that arrived, with their new SHA-1, and nothing else
+    was sent. Returns the keys that did not arrive."""
+    entries = manifest_entries(client)
+    assert entries is not None
+    sent = sorted(key for key in local_keys(site) if puts(proxy, key))
+    assert sorted(entries) == sent
+    assert entries == {key: sha1(site.body(key)) for key in sent}
+    missing = sorted(set(local_keys(site)) - set(sent))
+    assert missing, "every file arrived before the interruption"
+    for key in missing:
+        assert sha1(body_of(client, key)) == before[key], key
+    assert_invariant(client)
+    return missing
+
+
+def test_a_keyboard_interrupt_keeps_the_record_of_what_arrived(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    with_extra_files(shop)
+    before = published(proxy, shop)
+    change(shop, *local_keys(shop))
+    done: list[str] = []
+
+    def on_done(item: PlannedAsset, ok: bool) -> None:
+        done.append(item.key)
+        if len(done) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        create_all(shop.app, on_done=on_done)
+
+    missing = assert_records_what_arrived(proxy, server_s3, shop, before)
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == missing
+
+
+def assert_interrupted_safely(
+    proxy: FaultProxy, client: S3Client, site: Site, before: dict[str, str]
+) -> None:
+    """Wherever an interruption landed in a run that replaced every file: the
+    manifest lists only files that were sent, with their new SHA-1, and the
+    files that were not sent still hold their old bytes."""
+    entries = manifest_entries(client)
+    assert entries is not None
+    sent = {key for key in local_keys(site) if puts(proxy, key)}
+    assert set(entries) <= sent
+    assert entries == {key: sha1(site.body(key)) for key in entries}
+    for key in sorted(set(local_keys(site)) - sent):
+        assert sha1(body_of(client, key)) == before[key], key
+    assert_invariant(client)
+
+
+def test_a_sigint_during_the_uploads_leaves_a_true_record(
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real SIGINT, delivered to the main thread as the third upload starts,
+    as Ctrl-C would be; where the main thread is at that moment is up to the
+    scheduler."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with_extra_files(shop)
+    before = published(proxy, shop)
+    change(shop, *local_keys(shop))
+    calls = itertools.count(1)
+    original = Bucket.upload
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def upload(self: Bucket, item: PlannedAsset) -> None:
+        if next(calls) == 3:
+            signal.pthread_kill(main, signal.SIGINT)
+        original(self, item)
+
+    monkeypatch.setattr(Bucket, "upload", upload)
+
+    with pytest.raises(KeyboardInterrupt):
+        create_all(shop.app)
+
+    monkeypatch.setattr(Bucket, "upload", original)
+    assert_interrupted_safely(proxy, server_s3, shop, before)
+    entries = manifest_entries(server_s3) or {}
+    resent = assert_converges(proxy, server_s3, shop).uploaded
+    assert sorted(resent) == sorted(set(local_keys(shop)) - set(entries))
+
+
+# Runs at once
+
+
+def run_at_once(*sites: Site) -> list[UploadResult | BaseException]:
+    start = threading.Barrier(len(sites))
+    outcomes: list[UploadResult | BaseException] = [
+        RuntimeError("did not finish")
+    ] * len(sites)
+
+    def run(index: int, site: Site) -> None:
+        start.wait(timeout=10)
+        try:
+            outcomes[index] = create_all(site.app)
+        except BaseException as exc:
+            outcomes[index] = exc
+
+    threads = [
+        threading.Thread(target=run, args=(index, site), daemon=True)
+        for index, site in enumerate(sites)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def assert_both_covered(
+    one: UploadResult | BaseException,
+    two: UploadResult | BaseException,
+    changed: list[str],
+) -> None:
+    """Both runs succeeded, and each changed file was sent by at least one of
+    them: the later run skips what the earlier one recorded in time."""
+    assert isinstance(one, UploadResult), one
+    assert isinstance(two, UploadResult), two
+    for result in (one, two):
+        assert sorted([*result.uploaded, *result.skipped]) == VISIBLE_KEYS
+        assert set(result.uploaded) <= set(changed)
+    assert set(one.uploaded) | set(two.uploaded) == set(changed)
+
+
+def test_one_app_published_twice_at_once_into_a_missing_bucket(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    """Both runs find no bucket and create it, then upload the same files."""
+    one, two = run_at_once(shop, shop)
+
+    assert_both_covered(one, two, VISIBLE_KEYS)
+    assert_invariant(server_s3)
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+def test_one_app_published_twice_at_once_replacing_files(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    published(proxy, shop)
+    change(shop, *CHANGED)
+
+    one, two = run_at_once(shop, shop)
+
+    assert_both_covered(one, two, CHANGED)
+    assert_invariant(server_s3)
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+def other_site(root: Path, proxy: FaultProxy) -> Site:
+    """Another app, with other files, publishing to the same bucket and
+    S3_PREFIX as the test site."""
+    site = Site(Flask("other", root_path=str(root)), root)
+    for number in range(6):
+        site.add("static", f"other/{number}.css", f".other{number} {{}}\n".encode())
+    site.app.config.update({"S3_BUCKET_NAME": BUCKET, **settings_for(proxy)})
+    return site
+
+
+def test_two_apps_published_at_once_keep_both_records(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, tmp_path: Path
+) -> None:
+    other = other_site(tmp_path / "other", proxy)
+    published(proxy, shop)
+    create_all(other.app)
+    change(shop, A, JS)
+    change(other, *local_keys(other)[:3])
+    proxy.clear()
+
+    one, two = run_at_once(shop, other)
+
+    assert isinstance(one, UploadResult), one
+    assert isinstance(two, UploadResult), two
+    assert sorted(one.uploaded) == sorted([A, JS])
+    assert sorted(two.uploaded) == local_keys(other)[:3]
+    assert_invariant(server_s3)
+    assert_matches_local(server_s3, shop, other)
+    assert_converges(proxy, server_s3, shop, other)
+
+
+def manifest_read(proxy: FaultProxy, times: int) -> Hold:
+    """Hold a request until the manifest was read ``times`` times: until moto
+    answered, so that what those reads saw is settled."""
+    return Hold(lambda: len(outcomes(proxy, "GET", MANIFEST)) >= times, timeout=10)
+
+
+def patient(*sites: Site) -> None:
+    """A held request must not time out at the client: its retry would not
+    be held."""
+    for site in sites:
+        site.app.config["S3_READ_TIMEOUT"] = 15
+
+
+def manifest_requests(proxy: FaultProxy) -> list[str]:
+    return [
+        f"{seen.method} {seen.outcome}"
+        for seen in proxy.requests()
+        if seen.path == f"/{BUCKET}/{MANIFEST}"
+    ]
+
+
+def test_two_runs_writing_their_pending_records_from_one_read(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, tmp_path: Path
+) -> None:
+    """Both runs replace a file, and both re-read the manifest before either
+    writes the record without it: the second write must not put back, with
+    its old SHA-1, the entry the first removed, since the first run is about
+    to upload new bytes under it (the audit would see them)."""
+    other = other_site(tmp_path / "other", proxy)
+    published(proxy, shop)
+    create_all(other.app)
+    change(shop, A)
+    change(other, local_keys(other)[0])
+    patient(shop, other)
+    proxy.clear()
+    # Each run reads the manifest to plan, then before its pending write.
+    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, 4), times=1)
+
+    one, two = run_at_once(shop, other)
+
+    assert [entry.split()[0] for entry in manifest_requests(proxy)][:5] == [
+        *["GET"] * 4,
+        "PUT",
+    ]
+
+    assert isinstance(one, UploadResult), one
+    assert isinstance(two, UploadResult), two
+    assert proxy.audit_failures == []
+    assert_matches_local(server_s3, shop, other)
+    # The two writes did race: the second was refused, and replayed.
+    assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
+    assert_converges(proxy, server_s3, shop, other)
+
+
+def test_two_first_runs_writing_their_records_from_one_read(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, tmp_path: Path
+) -> None:
+    """Two first runs into an empty bucket both re-read the (missing) manifest
+    before either writes: the second record must keep the first's keys."""
+    other = other_site(tmp_path / "other", proxy)
+    server_s3.create_bucket(Bucket=BUCKET)
+    patient(shop, other)
+    # Each run reads the manifest to plan, then before its final write.
+    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, 4), times=1)
+
+    one, two = run_at_once(shop, other)
+
+    assert [entry.split()[0] for entry in manifest_requests(proxy)][:5] == [
+        *["GET"] * 4,
+        "PUT",
+    ]
+
+    assert isinstance(one, UploadResult), one
+    assert isinstance(two, UploadResult), two
+    assert proxy.audit_failures == []
+    assert_matches_local(server_s3, shop, other)
+    # The two writes did race: the second was refused, and replayed.
+    assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
+    assert_converges(proxy, server_s3, shop, other)
