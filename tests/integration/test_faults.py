@@ -560,7 +560,7 @@ def test_a_manifest_put_whose_answer_is_lost_is_reported_though_it_landed(
         create_all(shop.app)
 
     assert str(raised.value).startswith(
-        "1 files were uploaded, but the manifest could not be written "
+        "1 file was uploaded, but the manifest could not be written "
         "(ConnectionClosedError: Connection was closed"
     )
     assert puts(proxy, MANIFEST) == 1 + MAX_ATTEMPTS
@@ -995,3 +995,57 @@ def test_two_first_runs_writing_their_records_from_one_read(
     # The two writes did race: the second was refused, and replayed.
     assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
     assert_converges(proxy, server_s3, shop, other)
+
+
+def test_a_sigint_while_the_uploads_are_submitted_keeps_the_record_of_what_arrived(
+    proxy: FaultProxy, server_s3, shop: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real SIGINT to the main thread while the third upload starts, when the
+    main thread is usually still submitting uploads: the record still lists
+    exactly what arrived, and the next run sends the rest."""
+    with_extra_files(shop)
+    before = published(proxy, shop)
+    change(shop, *local_keys(shop))
+    calls = itertools.count(1)
+    original = Bucket.upload
+    main = threading.main_thread().ident
+
+    def upload(self: Bucket, item: PlannedAsset) -> None:
+        if next(calls) == 3:
+            signal.pthread_kill(main, signal.SIGINT)
+        original(self, item)
+
+    monkeypatch.setattr(Bucket, "upload", upload)
+    with pytest.raises(KeyboardInterrupt):
+        create_all(shop.app)
+    monkeypatch.setattr(Bucket, "upload", original)
+    missing = assert_records_what_arrived(proxy, server_s3, shop, before)
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == missing
+
+
+def test_a_keyboard_interrupt_raised_in_an_upload_thread_is_re_raised(
+    proxy: FaultProxy, server_s3, shop: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bucket.upload raising KeyboardInterrupt (on its 5th call, in a worker
+    thread) stops the run like a Ctrl-C, rather than being counted as one
+    failed upload while the others carry on. (A real Ctrl-C is delivered to
+    the main thread; this is code that raises KeyboardInterrupt itself.)"""
+    with_extra_files(shop)
+    published(proxy, shop)
+    change(shop, *local_keys(shop))
+    calls = itertools.count(1)
+    original = Bucket.upload
+
+    def upload(self: Bucket, item: PlannedAsset) -> None:
+        if next(calls) == 5:
+            raise KeyboardInterrupt
+        original(self, item)
+
+    monkeypatch.setattr(Bucket, "upload", upload)
+    try:
+        create_all(shop.app)
+    except UploadFailed as exc:
+        print("UploadFailed:", exc)
+        raise AssertionError("KeyboardInterrupt became UploadFailed") from exc
+    except KeyboardInterrupt:
+        pass

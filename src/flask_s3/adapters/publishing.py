@@ -8,9 +8,12 @@ them, with only what arrived, so a failed key is simply sent again next time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import attrs
@@ -88,12 +91,16 @@ def publish(
     if unrecorded is not None:
         raise UploadFailed(
             result,
-            f"{len(arrived)} files were uploaded, but the manifest could not be "
+            f"{_files(len(arrived))} uploaded, but the manifest could not be "
             f"written ({describe_error(unrecorded)}); the next run sends them again",
         ) from unrecorded
     if failed:
         raise UploadFailed(result)
     return result
+
+
+def _files(count: int) -> str:
+    return "1 file was" if count == 1 else f"{count} files were"
 
 
 def _invalidate(
@@ -158,33 +165,55 @@ def _upload_all(
     failed: list[FailedUpload],
     on_done: OnDone | None,
 ) -> None:
+    """Run the uploads. Each worker records its own arrival, so no interrupt
+    in this thread (Ctrl-C lands here, between any two bytecodes) can lose the
+    record of an object that was sent. On an interrupt, or a KeyboardInterrupt
+    raised inside an upload, queued uploads are cancelled, the executor waits
+    for the running ones, and the interrupt goes on."""
     if not items:
         return
+
+    def send(item: PlannedAsset) -> None:
+        bucket.upload(item)
+        arrived.append(item)
+
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        futures = {pool.submit(bucket.upload, item): item for item in items}
-        settled: set[Future[None]] = set()
-
-        def settle(future: Future[None]) -> None:
-            settled.add(future)
-            item = futures[future]
-            error = future.exception()
-            if error is None:
-                arrived.append(item)
-            else:
-                failed.append(FailedUpload(item.key, describe_error(error)))
-            if on_done is not None:
-                on_done(item, error is None)
-
+        futures: dict[Future[None], PlannedAsset] = {}
         try:
+            with _interrupts_deferred():
+                for item in items:
+                    futures[pool.submit(send, item)] = item
             for future in as_completed(futures):
-                settle(future)
+                item = futures[future]
+                error = future.exception()
+                if error is not None and not isinstance(error, Exception):
+                    raise error
+                if error is not None:
+                    failed.append(FailedUpload(item.key, describe_error(error)))
+                if on_done is not None:
+                    on_done(item, error is None)
         except BaseException:
-            for future in futures:
-                future.cancel()
-            for future in futures:
-                if future not in settled and not future.cancelled():
-                    settle(future)
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while the uploads are queued: landing inside submit(), it
+    can leave a worker thread the executor never waits for, whose upload then
+    arrives unrecorded. The held signal is delivered on the way out. Only the
+    main thread of a POSIX process can hold it; elsewhere this does nothing."""
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _record_interrupted(

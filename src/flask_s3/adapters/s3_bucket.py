@@ -118,7 +118,8 @@ def make_client(settings: Settings, credentials: Credentials) -> S3Client:
     """An S3 client with a connection pool as large as the upload concurrency,
     so threads never wait for a connection."""
     pool = Config(
-        max_pool_connections=settings.upload_concurrency + 2,
+        # inspect() sends seven reads at once, whatever the upload concurrency
+        max_pool_connections=max(settings.upload_concurrency, 7) + 2,
         s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
     )
     return session_for(credentials).client(

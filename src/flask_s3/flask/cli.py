@@ -84,7 +84,10 @@ def _reported(*, offline_hint: bool) -> Iterator[None]:
         _fail(EXIT_FAILED, str(exc))
     except (ManifestError, BucketError) as exc:
         _fail(EXIT_S3, _one_line(f"{exc}{hint}"))
-    except (BotoCoreError, ClientError) as exc:
+    except ClientError as exc:
+        reason = describe_error(exc)
+        _fail(EXIT_S3, _one_line(f"S3 refused a request: {reason}{hint}"))
+    except BotoCoreError as exc:
         reason = describe_error(exc)
         _fail(EXIT_S3, _one_line(f"S3 is not reachable as configured: {reason}{hint}"))
     except (SettingsError, DuplicateKey, UnsafeFilename, UnreadableFile) as exc:
