@@ -225,7 +225,8 @@ def test_fingerprinted_urls_seen_under_rewrites_name_objects_the_upload_wrote(
         path = url.removeprefix(f"{HOST}/").removesuffix("#top")
         assert path in stored, url
         assert body_of(s3, path) in (A, B), url
-        assert path == fingerprinted_key(key, body_of(s3, path)), url
+        if path != key:  # the plain URL is given while a file will not hold still
+            assert path == fingerprinted_key(key, body_of(s3, path)), url
 
 
 @pytest.fixture

@@ -159,7 +159,8 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
     create_all(site.app)
     raw = body_of(s3, MANIFEST)
     manifest = json.loads(raw)
-    assert set(manifest) == {"entries", "version", "deploys"}
+    assert set(manifest) == {"entries", "version", "deploys", "unsettled"}
+    assert manifest["unsettled"] == []
     assert manifest["version"] == 1
     assert manifest["deploys"] == 1
     assert sorted(manifest["entries"]) == VISIBLE_KEYS
@@ -434,6 +435,7 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
         },
         "version": 1,
         "deploys": 1,
+        "unsettled": [],
     }
     second = create_all(site.app)
     assert second.uploaded == ()

@@ -12,6 +12,7 @@ from flask_s3.core.manifest import (
     manifest_key,
     parse_legacy_hashes,
     parse_manifest,
+    rebase,
     serialize_manifest,
 )
 
@@ -29,6 +30,7 @@ def test_round_trip_and_stable_bytes() -> None:
         },
         "version": 1,
         "deploys": 0,
+        "unsettled": [],
     }
     assert body == serialize_manifest(
         Manifest(dict(reversed(manifest.entries.items())))
@@ -82,3 +84,14 @@ def test_manifest_from_prefers_ours_then_legacy_then_nothing() -> None:
         "flask-s3 0.3.x",
     )
     assert manifest_from(None, None) == (Manifest(), "none")
+
+
+def test_rebase_keeps_another_runs_unsettled_keys_and_drops_what_we_settled() -> None:
+    base = Manifest(unsettled=("static/a.css", "static/b.css"))
+    ours = Manifest(unsettled=("static/b.css", "static/c.css"))  # settled a, added c
+    latest = Manifest(unsettled=("static/a.css", "static/b.css", "static/z.css"))
+    assert rebase(ours, base, latest).unsettled == (
+        "static/b.css",
+        "static/c.css",
+        "static/z.css",
+    )

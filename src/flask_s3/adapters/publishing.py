@@ -44,15 +44,20 @@ def publish(
     """Upload what the plan says, then prune and invalidate; raise
     `UploadFailed` unless every upload arrived. ``started`` is the
     ``time.monotonic()`` the run's timing counts from."""
+    # Each write is rebased on the record this run last wrote, so that what it
+    # settles itself (keys it wrote as pending) is not mistaken for another
+    # run's change.
+    written = plan.remote
     pending = plan.manifest_before_upload()
     if pending is not None:
-        bucket.write_manifest(prefix, pending, base=plan.remote)
+        bucket.write_manifest(prefix, pending, base=written)
+        written = pending
     arrived: list[PlannedAsset] = []
     failed: list[FailedUpload] = []
     try:
         _upload_all(bucket, plan.uploads, concurrency, arrived, failed, on_done)
     except BaseException:
-        _record_interrupted(bucket, prefix, plan, arrived)
+        _record_interrupted(bucket, prefix, plan, arrived, written)
         raise
     uploaded = tuple(item.key for item in arrived)
     # Prune only after a complete upload: pages of a half-deployed site may
@@ -69,7 +74,7 @@ def publish(
     unrecorded: Exception | None = None
     if final != plan.remote:
         try:
-            bucket.write_manifest(prefix, final, base=plan.remote)
+            bucket.write_manifest(prefix, final, base=written)
         except Exception as exc:
             unrecorded = exc
     warnings: list[str] = []
@@ -217,14 +222,16 @@ def _interrupts_deferred() -> Iterator[None]:
 
 
 def _record_interrupted(
-    bucket: Bucket, prefix: str, plan: UploadPlan, arrived: list[PlannedAsset]
+    bucket: Bucket,
+    prefix: str,
+    plan: UploadPlan,
+    arrived: list[PlannedAsset],
+    written: Manifest,
 ) -> None:
     """Keep what did arrive before an interruption, so the next run resends less."""
     try:
         bucket.write_manifest(
-            prefix,
-            plan.manifest_after(item.key for item in arrived),
-            base=plan.remote,
+            prefix, plan.manifest_after(item.key for item in arrived), base=written
         )
     except Exception as exc:
         logger.warning(

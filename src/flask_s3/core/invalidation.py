@@ -1,7 +1,9 @@
 """Which CDN paths to invalidate after an upload.
 
 Only paths whose content changed under the same name need it: new files were
-never cached, and fingerprinted copies never change. Past a handful of paths
+never cached, and fingerprinted copies never change. A file whose replacement
+failed earlier looks new to the run that finally sends it, so the manifest
+keeps such keys as unsettled until then. Past a handful of paths
 one wildcard is cheaper (CloudFront bills per path) and as effective.
 """
 
@@ -33,10 +35,13 @@ def invalidation_paths(
     removed = (
         {delete.key for delete in plan.deletes} if deleted is None else set(deleted)
     )
+    unsettled = set(plan.remote.unsettled)
     keys = {
         item.key
         for item in plan.items
-        if item.source is None and item.reason in _CHANGED and item.key in landed
+        if item.source is None
+        and item.key in landed
+        and (item.reason in _CHANGED or item.key in unsettled)
     }
     gone = {delete.key for delete in plan.deletes if delete.reason is DeleteReason.GONE}
     keys |= gone & removed

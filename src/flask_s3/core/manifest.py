@@ -47,6 +47,10 @@ class Manifest:
     version: int = FORMAT_VERSION
     deploys: int = 0
     """How many runs have written this manifest: the number of the last deploy."""
+    unsettled: tuple[str, ...] = ()
+    """Keys whose replacement was started but not confirmed: the CDN may hold
+    an older copy, so the run that finally sends them invalidates them, though
+    they then look new."""
 
 
 class ManifestError(ValueError):
@@ -71,7 +75,9 @@ def parse_manifest(body: bytes) -> Manifest:
     try:
         raw = json.loads(body)
         if not isinstance(raw, dict) or not (
-            {"entries", "version"} <= set(raw) <= {"entries", "version", "deploys"}
+            {"entries", "version"}
+            <= set(raw)
+            <= {"entries", "version", "deploys", "unsettled"}
         ):
             raise ValueError("expected an object with 'entries' and 'version'")
         manifest = converter.structure(raw, Manifest)
@@ -137,4 +143,12 @@ def rebase(ours: Manifest, base: Manifest, latest: Manifest) -> Manifest:
             entries.pop(key, None)
         else:
             entries[key] = mine
-    return Manifest(entries, deploys=max(ours.deploys, latest.deploys))
+    settled = set(base.unsettled) - set(ours.unsettled)
+    unsettled = (set(latest.unsettled) - settled) | (
+        set(ours.unsettled) - set(base.unsettled)
+    )
+    return Manifest(
+        entries,
+        deploys=max(ours.deploys, latest.deploys),
+        unsettled=tuple(sorted(unsettled)),
+    )

@@ -113,7 +113,17 @@ class UploadPlan:
             for key, entry in self.remote.entries.items()
             if key not in doomed
         }
-        return attrs.evolve(self.remote, entries=kept)
+        return attrs.evolve(self.remote, entries=kept, unsettled=self._unsettled(()))
+
+    def _unsettled(self, arrived: Iterable[str]) -> tuple[str, ...]:
+        """Plain keys being replaced stay unsettled until their upload lands."""
+        replacing = {
+            item.key
+            for item in self.uploads
+            if item.source is None and item.key in self.remote.entries
+        }
+        pending = (set(self.remote.unsettled) | replacing) - set(arrived)
+        return tuple(sorted(pending))
 
     def manifest_after(
         self, arrived: Iterable[str], *, without: Iterable[str] = ()
@@ -139,7 +149,9 @@ class UploadPlan:
                 entries.pop(item.key, None)
         for key in without:
             entries.pop(key, None)
-        return Manifest(entries, deploys=self.deploy)
+        return Manifest(
+            entries, deploys=self.deploy, unsettled=self._unsettled(arrived)
+        )
 
 
 def _planned(
