@@ -9,7 +9,6 @@ on 127.0.0.1, and never any other host.
 from __future__ import annotations
 
 import builtins
-import functools
 import gzip
 import logging
 import os
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import botocore.loaders
-import botocore.session
 import flask
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -55,14 +52,7 @@ if TYPE_CHECKING:
 HOST = f"https://{BUCKET}.s3.amazonaws.com"
 EMPTY_SHA1 = sha1(b"")
 
-_shared_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
-
-
-@pytest.fixture(autouse=True)
-def _shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every boto3 session create_all makes reads the service models through
-    one loader: parsing them again per client is most of a run's time."""
-    monkeypatch.setattr(botocore.session, "create_loader", _shared_loader)
+pytestmark = pytest.mark.usefixtures("shared_botocore_models")
 
 
 def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:

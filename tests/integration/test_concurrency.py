@@ -10,7 +10,6 @@ backend, as two machines talk to one bucket.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -19,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import botocore.loaders
-import botocore.session
 import moto.s3.models
 import pytest
 from flask import Flask
@@ -58,14 +55,7 @@ TARGETS = [
     ("admin.static", "js/admin.js", "admin/assets/js/admin.js"),
 ]
 
-_shared_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
-
-
-@pytest.fixture(autouse=True)
-def _shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every boto3 session create_all makes reads the service models through
-    one loader: parsing them again per client is most of a run's time."""
-    monkeypatch.setattr(botocore.session, "create_loader", _shared_loader)
+pytestmark = pytest.mark.usefixtures("shared_botocore_models")
 
 
 def fingerprinted_key(key: str, content: bytes) -> str:

@@ -13,10 +13,11 @@ from flask_s3 import create_all
 from flask_s3.adapters.s3_bucket import Bucket
 from tests.integration.moto_site import BUCKET, MANIFEST, VISIBLE_KEYS, Site, keys_in
 from tests.integration.test_concurrency import (
-    _shared_botocore_models,  # noqa: F401  (autouse: faster clients)
     replaced_moto_objects_stay_readable,  # noqa: F401
     run_at_once,
 )
+
+pytestmark = pytest.mark.usefixtures("shared_botocore_models")
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client

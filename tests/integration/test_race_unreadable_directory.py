@@ -12,9 +12,8 @@ import pytest
 import flask_s3.adapters.static_files as static_files
 from flask_s3 import create_all
 from tests.integration.moto_site import Site
-from tests.integration.test_bad_input import (
-    _shared_botocore_models,  # noqa: F401  (autouse: faster clients)
-)
+
+pytestmark = pytest.mark.usefixtures("shared_botocore_models")
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
