@@ -41,7 +41,7 @@ from flask_s3.core.manifest import (
     rebase,
     serialize_manifest,
 )
-from flask_s3.core.settings import Settings
+from flask_s3.core.settings import Settings, mask_secret
 from flask_s3.core.upload_plan import PlannedAsset
 
 if TYPE_CHECKING:
@@ -60,17 +60,13 @@ _LOST_RACE = ("PreconditionFailed", "412", "ConditionalRequestConflict")
 MANIFEST_ATTEMPTS = 5
 
 
-def _mask(value: str | None) -> str:
-    return "None" if value is None else "'***'"
-
-
 @attrs.frozen
 class Credentials:
     """Explicit credentials; all None leaves boto3's default chain in charge."""
 
     access_key_id: str | None = None
-    secret_access_key: str | None = attrs.field(default=None, repr=_mask)
-    session_token: str | None = attrs.field(default=None, repr=_mask)
+    secret_access_key: str | None = attrs.field(default=None, repr=mask_secret)
+    session_token: str | None = attrs.field(default=None, repr=mask_secret)
 
 
 class FileChanged(Exception):

@@ -70,7 +70,8 @@ def _setting(default: Any, *names: str, expects: str) -> Any:
     return attrs.field(default=default, metadata={"names": names, "expects": expects})
 
 
-def _mask_secret(value: str | None) -> str:
+def mask_secret(value: str | None) -> str:
+    """A secret's repr: whether it is set, never what it is."""
     return "None" if value is None else "'***'"
 
 
@@ -113,12 +114,12 @@ class Settings:
     access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
     secret_access_key: str | None = attrs.field(
         default=None,
-        repr=_mask_secret,
+        repr=mask_secret,
         metadata={"names": ("AWS_SECRET_ACCESS_KEY",), "expects": "a string"},
     )
     session_token: str | None = attrs.field(
         default=None,
-        repr=_mask_secret,
+        repr=mask_secret,
         metadata={"names": ("AWS_SESSION_TOKEN",), "expects": "a string"},
     )
     region: Region | None = _setting(

@@ -25,7 +25,7 @@ from flask_s3.core.settings_resolution import (
     resolve_override,
     resolve_settings,
 )
-from flask_s3.core.static_assets import StaticRoot, discover_assets
+from flask_s3.core.static_assets import discover_assets
 from flask_s3.core.upload_plan import LocalFile, UploadPlan, plan_uploads
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.flask.static_routes import static_routes
@@ -103,13 +103,6 @@ def credentials(settings: Settings, options: UploadOptions) -> Credentials:
     return Credentials(access_key_id, secret_access_key, token)
 
 
-def static_roots(app: Flask) -> list[StaticRoot]:
-    return [
-        StaticRoot(route.folder, route.url_path, route.endpoint)
-        for route in static_routes(app)
-    ]
-
-
 @attrs.frozen
 class LocalState:
     files: list[LocalFile]
@@ -122,7 +115,7 @@ class LocalState:
 def local_state(app: Flask, settings: Settings, options: UploadOptions) -> LocalState:
     listings = [
         list_static_root(root, include_hidden=options.include_hidden or settings.prune)
-        for root in static_roots(app)
+        for root in static_routes(app)
     ]
     assets = discover_assets(
         settings,

@@ -14,8 +14,9 @@ from werkzeug.security import safe_join
 
 from flask_s3.adapters.file_hashes import FileHashes
 from flask_s3.core.settings import Settings
+from flask_s3.core.static_assets import StaticRoot
 from flask_s3.core.urls import UrlBuilder
-from flask_s3.flask.static_routes import StaticRoute, static_route
+from flask_s3.flask.static_routes import static_route
 
 EXTENSION_NAME = "s3"
 
@@ -25,7 +26,7 @@ class S3State:
         self.settings = settings
         self.urls = UrlBuilder(settings)
         self.file_hashes = FileHashes()
-        self._routes: dict[str, StaticRoute | None] = {}
+        self._routes: dict[str, StaticRoot | None] = {}
         self._targets = lru_cache(maxsize=4096)(self._target)
 
     def target(
@@ -46,7 +47,7 @@ class S3State:
         url = self.urls.plain_url(route.url_path, filename)
         return url, safe_join(route.folder, filename)
 
-    def route(self, app: Flask, endpoint: str) -> StaticRoute | None:
+    def route(self, app: Flask, endpoint: str) -> StaticRoot | None:
         """The static route of ``endpoint``; looked up in the URL map once, since
         Flask forbids adding rules once the app has handled a request."""
         try:

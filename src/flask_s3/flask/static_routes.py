@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import re
 
-import attrs
 from flask import Flask
 from werkzeug.routing import Rule
 
+from flask_s3.core.static_assets import StaticRoot
+
 _STATIC_RULE = re.compile(r"^(?P<url_path>.*)/<(?:path:)?filename>$")
-
-
-@attrs.frozen
-class StaticRoute:
-    endpoint: str
-    url_path: str
-    folder: str
 
 
 def is_static_endpoint(endpoint: str) -> bool:
     return endpoint == "static" or endpoint.endswith(".static")
 
 
-def _route(app: Flask, rule: Rule) -> StaticRoute | None:
+def _route(app: Flask, rule: Rule) -> StaticRoot | None:
     match = _STATIC_RULE.match(rule.rule)
     if match is None:
         return None
@@ -39,10 +33,10 @@ def _route(app: Flask, rule: Rule) -> StaticRoute | None:
         folder = blueprint.static_folder if blueprint is not None else None
     if folder is None:
         return None
-    return StaticRoute(rule.endpoint, match["url_path"], folder)
+    return StaticRoot(folder, match["url_path"], rule.endpoint)
 
 
-def static_route(app: Flask, endpoint: str) -> StaticRoute | None:
+def static_route(app: Flask, endpoint: str) -> StaticRoot | None:
     """The route of one static endpoint, or None when Flask has no such rule."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint == endpoint:
@@ -50,7 +44,7 @@ def static_route(app: Flask, endpoint: str) -> StaticRoute | None:
     return None
 
 
-def static_routes(app: Flask) -> list[StaticRoute]:
+def static_routes(app: Flask) -> list[StaticRoot]:
     """Every static route the app serves: its own and each registered blueprint's."""
     routes = (
         _route(app, rule)
