@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from _provenance import checkout
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 CHILD = BENCH / "_upload_child.py"
@@ -815,27 +817,6 @@ def print_rss(report: dict[str, Any]) -> bool:
     return passed
 
 
-def checkout() -> str:
-    """The commit measured, and whether src/ differs from it."""
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"commit {head}" + (" + uncommitted changes in src/" if dirty else "")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, metavar="N")
@@ -901,7 +882,7 @@ def main() -> int:
         f"  load average before the runs: {load[0]:.2f} (other work on the machine "
         "skews the figures)"
     )
-    print(f"  ours : src/flask_s3 at {checkout()}, Python {sys.version.split()[0]}")
+    print(f"  ours : src/flask_s3 at {checkout(REPO)}, Python {sys.version.split()[0]}")
     print(
         f"  0.3.3: Flask-S3 {versions.get('flask-s3')} in "
         f"{PEER_VENV.relative_to(REPO)} (boto3 {versions.get('boto3')}, endpoint "

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import flask
+from _provenance import checkout
 from _timing import REPEAT, TARGET_SECONDS, Case, seconds_per_call
 
 BENCH = Path(__file__).resolve().parent
@@ -306,27 +307,6 @@ def print_section(title: str, base_name: str, rows: list[Row]) -> None:
             print(f"  {'':<33}   {row.note}")
 
 
-def checkout() -> str:
-    """The commit measured, and whether src/ differs from it."""
-    git = ["git", "-C", str(REPO)]
-    try:
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"commit {head}" + (" + uncommitted changes in src/" if dirty else "")
-
-
 def main() -> int:
     expect(
         Path(flask_s3.__file__).resolve().is_relative_to(REPO / "src"),
@@ -348,7 +328,7 @@ def main() -> int:
     versions = peer["versions"]
     print("flask_s3.url_for benchmark")
     print(
-        f"  ours : src/flask_s3 at {checkout()}, Python {sys.version.split()[0]}, "
+        f"  ours : src/flask_s3 at {checkout(REPO)}, Python {sys.version.split()[0]}, "
         f"Flask {version('flask')}, Werkzeug {version('werkzeug')}"
     )
     print(
