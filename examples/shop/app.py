@@ -33,11 +33,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         S3_FILEPATH_HEADERS={r"\.(css|js)$": {"Cache-Control": "public, max-age=3600"}},
     )
     if os.environ.get("SHOP_LONG_CACHE"):
-        # Fingerprinted names cached for a year, old deploys pruned, and the
+        # Hashed copies cached for a year, old deploys pruned, and the
         # CDN told about changed plain paths.
         app.config.update(
             S3_CACHE_BUSTING="filename",
-            S3_FILEPATH_HEADERS={},  # fingerprinted copies: immutable, a year
+            S3_FILEPATH_HEADERS={},  # hashed copies: immutable, a year
             S3_PRUNE=True,
             S3_CLOUDFRONT_DISTRIBUTION_ID=os.environ.get("SHOP_CLOUDFRONT_ID", ""),
         )

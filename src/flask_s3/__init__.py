@@ -1,7 +1,8 @@
 """Serve a Flask app's static assets from Amazon S3 or any S3-compatible store.
 
 The Flask-facing names are imported on first use, so that ``flask_s3.core``
-can be used by workers and scripts without importing Flask at all.
+can be used by workers and scripts without importing Flask at all, and a web
+worker that only builds URLs never imports boto3.
 """
 
 from __future__ import annotations
@@ -9,19 +10,44 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from flask_s3.errors import (
+    BucketError,
+    FlaskS3Error,
+    ManifestError,
+    NotInitialised,
+    S3Error,
+    SettingsError,
+    UnreadableFile,
+    UnsafeFilename,
+    UploadFailed,
+)
+
 if TYPE_CHECKING:
-    from flask_s3.core.upload_result import UploadFailed, UploadResult
+    from flask_s3.core.upload_result import UploadResult
     from flask_s3.flask.create_all import create_all
     from flask_s3.flask.extension import FlaskS3
     from flask_s3.flask.url_for import url_for
 
-__all__ = ["FlaskS3", "UploadFailed", "UploadResult", "create_all", "url_for"]
+__all__ = [
+    "BucketError",
+    "FlaskS3",
+    "FlaskS3Error",
+    "ManifestError",
+    "NotInitialised",
+    "S3Error",
+    "SettingsError",
+    "UnreadableFile",
+    "UnsafeFilename",
+    "UploadFailed",
+    "UploadResult",
+    "create_all",
+    "url_for",
+]
 
 _HOMES = {
     "FlaskS3": "flask_s3.flask.extension",
     "url_for": "flask_s3.flask.url_for",
     "create_all": "flask_s3.flask.create_all",
-    "UploadFailed": "flask_s3.core.upload_result",
     "UploadResult": "flask_s3.core.upload_result",
 }
 

@@ -23,8 +23,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 import flask_s3
-import flask_s3.adapters.s3_bucket as s3_bucket
-import flask_s3.flask.create_all as create_all_module
+import flask_s3.deploy.preparation as preparation
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Wire, build_site
 
@@ -86,7 +85,7 @@ def server_s3(moto_endpoint: str) -> S3Client:
 @pytest.fixture
 def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
     recorded = Wire()
-    original: Callable[..., Any] = s3_bucket.make_client
+    original: Callable[..., Any] = preparation.make_s3_client
 
     def recording_client(*args: Any, **kwargs: Any) -> Any:
         client = original(*args, **kwargs)
@@ -107,7 +106,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
         recorded.clients.append(client)
         return client
 
-    monkeypatch.setattr(create_all_module, "make_client", recording_client)
+    monkeypatch.setattr(preparation, "make_s3_client", recording_client)
     return recorded
 
 

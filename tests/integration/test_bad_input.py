@@ -26,13 +26,13 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 
 import flask_s3
-import flask_s3.adapters.s3_bucket as s3_bucket
 import flask_s3.adapters.static_files as static_files
-import flask_s3.flask.create_all as create_all_module
-from flask_s3 import FlaskS3, UploadFailed, create_all
-from flask_s3.core import SettingsError, UnsafeFilename
+import flask_s3.deploy.preparation as preparation
+from flask_s3 import FlaskS3, S3Error, UploadFailed, create_all
+from flask_s3.core import SettingsError, UnsafeFilename, resolve_settings
 from flask_s3.core.upload_result import FailedUpload
-from flask_s3.flask.create_all import UploadOptions, prepare, upload
+from flask_s3.deploy import DeployOptions, prepare, publish
+from flask_s3.flask.static_roots import static_roots
 from tests.integration.moto_site import (
     BUCKET,
     CSS,
@@ -208,7 +208,7 @@ class KeyLimit:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.refused: list[str] = []
-        original = s3_bucket.make_client
+        original = preparation.make_s3_client
 
         def limited(*args: Any, **kwargs: Any) -> Any:
             client = original(*args, **kwargs)
@@ -218,7 +218,7 @@ class KeyLimit:
             client.meta.events.register("before-call.s3.PutObject", self._refuse)
             return client
 
-        monkeypatch.setattr(create_all_module, "make_client", limited)
+        monkeypatch.setattr(preparation, "make_s3_client", limited)
 
     def _remember(self, params: dict[str, Any], context: Any, **_: Any) -> None:
         context["object_key"] = params["Key"]
@@ -368,7 +368,9 @@ def test_files_that_change_or_vanish_after_planning_fail_alone_then_converge(
     site.write("static/img/logo.svg", b"<svg/>\n")
     new = site.add("static", "new.css", b"/* new, then deleted */\n")
     locked = site.add("static", "locked.css", b"/* new, then unreadable */\n")
-    prepared = prepare(site.app, UploadOptions())
+    prepared = prepare(
+        static_roots(site.app), resolve_settings(site.app.config), DeployOptions()
+    )
     assert sorted(item.key for item in prepared.plan.uploads) == sorted(
         [
             "static/css/a.css",
@@ -392,7 +394,7 @@ def test_files_that_change_or_vanish_after_planning_fail_alone_then_converge(
 
     monkeypatch.setattr(builtins, "open", unreadable)
     with pytest.raises(UploadFailed) as failure:
-        upload(prepared, started=time.monotonic())
+        publish(prepared, started=time.monotonic())
     monkeypatch.setattr(builtins, "open", real_open)
 
     result = failure.value.result
@@ -602,12 +604,14 @@ def test_an_unknown_but_well_formed_region_fails_when_used_naming_its_endpoint(
     for proxy in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(proxy, raising=False)  # straight to the endpoint
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
-    with pytest.raises(EndpointConnectionError) as failure:
+    with pytest.raises(S3Error) as failure:
         create_all(site.app)
     endpoint = f"{BUCKET}.s3.eu-nowhere-1.amazonaws.com"
     assert str(failure.value) == (
-        f'Could not connect to the endpoint URL: "https://{endpoint}/"'
+        f"S3 is not reachable as configured (HeadBucket of bucket {BUCKET!r}): "
+        f'EndpointConnectionError: Could not connect to the endpoint URL: "https://{endpoint}/"'
     )
+    assert isinstance(failure.value.__cause__, EndpointConnectionError)
     assert set(looked_up) == {endpoint}
 
 

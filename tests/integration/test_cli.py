@@ -27,7 +27,7 @@ import flask.cli
 import pytest
 from click.testing import CliRunner, Result
 
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.objects import Objects
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.flask.cli import main
 
@@ -191,11 +191,11 @@ REASONS = {
     "upload settings changed",
     "unchanged",
     "unchanged, but S3_ONLY_MODIFIED is off",
-    "fingerprinted copy exists",
+    "hashed copy exists",
 }
 DELETE_REASONS = {
     "no longer exists locally",
-    "fingerprinted copy older than S3_PRUNE_KEEP deploys",
+    "hashed copy older than S3_PRUNE_KEEP deploys",
 }
 
 
@@ -477,15 +477,15 @@ def test_upload_failures_exit_1_and_name_the_keys(
 ) -> None:
     monkeypatch.setenv(ENDPOINT_VARIABLE, moto_endpoint)
     failing = {"static/img/logo.svg", "catalog/assets/catalog.css"}
-    real_upload = Bucket.upload
+    real_upload = Objects.upload
 
-    def flaky_upload(self: Bucket, item: PlannedAsset) -> None:
+    def flaky_upload(self: Objects, item: PlannedAsset) -> None:
         if item.key in failing:
             raise OSError("simulated network failure")
         real_upload(self, item)
 
     with monkeypatch.context() as patched:
-        patched.setattr(Bucket, "upload", flaky_upload)
+        patched.setattr(Objects, "upload", flaky_upload)
         failed = invoke(main, "upload", "--app", str(shop.app_file))
 
     assert failed.exit_code == 1, failed.output
@@ -515,10 +515,10 @@ def test_flask_s3_upload_failures_exit_1(
 ) -> None:
     monkeypatch.setenv(ENDPOINT_VARIABLE, moto_endpoint)
 
-    def broken_upload(self: Bucket, item: PlannedAsset) -> None:
+    def broken_upload(self: Objects, item: PlannedAsset) -> None:
         raise OSError("simulated network failure")
 
-    monkeypatch.setattr(Bucket, "upload", broken_upload)
+    monkeypatch.setattr(Objects, "upload", broken_upload)
     failed = s3_cli("--app", str(shop.app_file), "s3", "upload", "--quiet")
 
     assert failed.exit_code == 1, failed.output

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
-import flask_s3.adapters.s3_bucket as s3_bucket
+import flask_s3.adapters.objects as objects_adapter
 from flask_s3 import UploadFailed, create_all
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError, resolve_settings
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.core.upload_result import FailedUpload
@@ -141,7 +141,7 @@ def test_a_filtered_run_keeps_the_other_keys_in_the_manifest(
     assert sorted(result.skipped) == ["admin/assets/js/admin.js"]
     after = manifest_of(s3)
     assert sorted(after["entries"]) == VISIBLE_KEYS
-    assert after["version"] == 1
+    assert after["version"] == 2
     assert after["entries"]["static/js/app.js"]["sha1"] == sha1(b"// changed js\n")
     # The css was changed too but outside the filter: its record is untouched,
     # so the next unfiltered run still sends it.
@@ -161,16 +161,16 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
     manifest = json.loads(raw)
     assert set(manifest) == {"entries", "version", "deploys", "unsettled"}
     assert manifest["unsettled"] == []
-    assert manifest["version"] == 1
+    assert manifest["version"] == 2
     assert manifest["deploys"] == 1
     assert sorted(manifest["entries"]) == VISIBLE_KEYS
     settings = resolve_settings(site.app.config)
     for key, entry in manifest["entries"].items():
         relative = relative_of(key)
         assert entry == {
-            "fingerprint": upload_spec(
+            "spec_digest": upload_spec(
                 settings, relative, acl="public-read"
-            ).fingerprint,
+            ).digest,
             "sha1": sha1(site.body(key)),
             "source": None,
             "deploy": 1,
@@ -424,16 +424,16 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
     assert manifest == {
         "entries": {
             key: {
-                "fingerprint": upload_spec(
+                "spec_digest": upload_spec(
                     settings, relative_of(key.removeprefix(base)), acl="public-read"
-                ).fingerprint,
+                ).digest,
                 "sha1": sha1(site.body(key.removeprefix(base))),
                 "source": None,
                 "deploy": 1,
             }
             for key in [*keys, added]
         },
-        "version": 1,
+        "version": 2,
         "deploys": 1,
         "unsettled": [],
     }
@@ -512,7 +512,7 @@ def test_a_file_over_the_multipart_threshold_arrives_intact(
     s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     part = 5 * 1024 * 1024
-    monkeypatch.setattr(s3_bucket, "MULTIPART_THRESHOLD", part)
+    monkeypatch.setattr(objects_adapter, "MULTIPART_THRESHOLD", part)
     big = hashlib.sha256(b"seed").digest() * ((11 * 1024 * 1024) // 32 + 7)
     key = site.add("static", "video/big.bin", big)
     result = create_all(site.app, filepath_filter_regex=r"^video/")
@@ -532,7 +532,7 @@ def test_a_gzipped_file_over_the_threshold_is_sent_in_parts(
     s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     part = 5 * 1024 * 1024
-    monkeypatch.setattr(s3_bucket, "MULTIPART_THRESHOLD", part)
+    monkeypatch.setattr(objects_adapter, "MULTIPART_THRESHOLD", part)
     # Incompressible, so the gzipped body is still over the threshold.
     big = random.Random(0).randbytes(11 * 1024 * 1024)
     key = site.add("static", "video/big.bin", big)
@@ -563,9 +563,9 @@ class Faults:
 
 def inject_faults(monkeypatch: pytest.MonkeyPatch, *doomed: str) -> Faults:
     faults = Faults(set(doomed))
-    original = Bucket.upload
+    original = Objects.upload
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         faults.attempted.append(item.key)
         if item.key in faults.doomed:
             raise ClientError(
@@ -574,7 +574,7 @@ def inject_faults(monkeypatch: pytest.MonkeyPatch, *doomed: str) -> Faults:
             )
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
     return faults
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import flask_s3
-import flask_s3.adapters.s3_bucket as s3_bucket
+import flask_s3.adapters.objects as objects_adapter
 from flask_s3 import FlaskS3, create_all
 from tests.integration.moto_site import (
     BUCKET,
@@ -97,7 +97,7 @@ def test_multipart_over_http_arrives_intact(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     part = 5 * 1024 * 1024
-    monkeypatch.setattr(s3_bucket, "MULTIPART_THRESHOLD", part)
+    monkeypatch.setattr(objects_adapter, "MULTIPART_THRESHOLD", part)
     big = hashlib.sha256(b"http").digest() * ((11 * 1024 * 1024) // 32 + 3)
     key = site.add("static", "video/big.bin", big)
     site.app.config["S3_ENDPOINT_URL"] = moto_endpoint

@@ -35,10 +35,12 @@ import pytest
 from botocore.exceptions import ClientError
 from flask import Flask
 
-from flask_s3 import UploadFailed, create_all
-from flask_s3.adapters.s3_bucket import MANIFEST_ATTEMPTS, Bucket, BucketError
+from flask_s3 import UploadFailed, create_all, errors
+from flask_s3.adapters.objects import Objects
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.core.upload_result import UploadResult
+from flask_s3.deploy.publishing import MANIFEST_ATTEMPTS
+from flask_s3.errors import BucketError
 from tests.integration.fault_proxy import (
     INTERNAL_ERROR,
     MUTATING,
@@ -412,12 +414,15 @@ def test_a_manifest_unreadable_on_every_attempt_stops_the_run_before_any_upload(
     change(shop, A)
     proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR)
 
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(errors.S3Error) as raised:
         create_all(shop.app)
 
-    assert _code(raised.value) == "InternalError"
-    assert raised.value.operation_name == "GetObject"
-    assert "reached max retries: 2" in str(raised.value)
+    assert raised.value.code == "InternalError"
+    assert (raised.value.operation, raised.value.key) == ("GetObject", MANIFEST)
+    assert str(raised.value) == (
+        f"S3 refused GetObject of {MANIFEST!r} in bucket {BUCKET!r}: "
+        "InternalError: We encountered an internal error. Please try again."
+    )
     assert gets(proxy, MANIFEST) == MAX_ATTEMPTS
     assert mutations(proxy) == []
     assert manifest_entries(server_s3) == before
@@ -468,10 +473,10 @@ def test_a_manifest_reread_failing_before_replacing_files_stops_the_run(
     change(shop, A)
     proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=1)
 
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(errors.S3Error) as raised:
         create_all(shop.app)
 
-    assert _code(raised.value) == "InternalError"
+    assert raised.value.code == "InternalError"
     assert mutations(proxy) == []
     assert manifest_entries(server_s3) == before
     assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
@@ -576,11 +581,11 @@ def test_the_pending_manifest_failing_stops_the_run_before_any_upload(
     change(shop, A)
     proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR)
 
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(errors.S3Error) as raised:
         create_all(shop.app)
 
-    assert _code(raised.value) == "InternalError"
-    assert raised.value.operation_name == "PutObject"
+    assert raised.value.code == "InternalError"
+    assert (raised.value.operation, raised.value.key) == ("PutObject", MANIFEST)
     assert puts(proxy, MANIFEST) == MAX_ATTEMPTS
     assert puts(proxy, A) == 0
     assert manifest_entries(server_s3) == before
@@ -632,7 +637,7 @@ def test_a_manifest_that_keeps_changing_is_reported(
 
     assert str(raised.value) == (
         "8 files were uploaded, but the manifest could not be written "
-        f"(BucketError: the manifest of bucket {BUCKET!r} kept changing under "
+        f"(the manifest of bucket {BUCKET!r} kept changing under "
         "this run (other uploads running at once?); run the upload again); "
         "the next run sends them again"
     )
@@ -796,21 +801,21 @@ def test_a_sigint_during_the_uploads_leaves_a_true_record(
     before = published(proxy, shop)
     change(shop, *local_keys(shop))
     calls = itertools.count(1)
-    original = Bucket.upload
+    original = Objects.upload
     main = threading.main_thread().ident
     assert main is not None
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         if next(calls) == 3:
             signal.pthread_kill(main, signal.SIGINT)
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
 
     with pytest.raises(KeyboardInterrupt):
         create_all(shop.app)
 
-    monkeypatch.setattr(Bucket, "upload", original)
+    monkeypatch.setattr(Objects, "upload", original)
     assert_interrupted_safely(proxy, server_s3, shop, before)
     entries = manifest_entries(server_s3) or {}
     resent = assert_converges(proxy, server_s3, shop).uploaded
@@ -1007,18 +1012,18 @@ def test_a_sigint_while_the_uploads_are_submitted_keeps_the_record_of_what_arriv
     before = published(proxy, shop)
     change(shop, *local_keys(shop))
     calls = itertools.count(1)
-    original = Bucket.upload
+    original = Objects.upload
     main = threading.main_thread().ident
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         if next(calls) == 3:
             signal.pthread_kill(main, signal.SIGINT)
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
     with pytest.raises(KeyboardInterrupt):
         create_all(shop.app)
-    monkeypatch.setattr(Bucket, "upload", original)
+    monkeypatch.setattr(Objects, "upload", original)
     missing = assert_records_what_arrived(proxy, server_s3, shop, before)
     assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == missing
 
@@ -1026,7 +1031,7 @@ def test_a_sigint_while_the_uploads_are_submitted_keeps_the_record_of_what_arriv
 def test_a_keyboard_interrupt_raised_in_an_upload_thread_is_re_raised(
     proxy: FaultProxy, server_s3, shop: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Bucket.upload raising KeyboardInterrupt (on its 5th call, in a worker
+    """Objects.upload raising KeyboardInterrupt (on its 5th call, in a worker
     thread) stops the run like a Ctrl-C, rather than being counted as one
     failed upload while the others carry on. (A real Ctrl-C is delivered to
     the main thread; this is code that raises KeyboardInterrupt itself.)"""
@@ -1034,14 +1039,14 @@ def test_a_keyboard_interrupt_raised_in_an_upload_thread_is_re_raised(
     published(proxy, shop)
     change(shop, *local_keys(shop))
     calls = itertools.count(1)
-    original = Bucket.upload
+    original = Objects.upload
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         if next(calls) == 5:
             raise KeyboardInterrupt
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
     try:
         create_all(shop.app)
     except UploadFailed as exc:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from flask_s3 import FlaskS3, UploadFailed, create_all
 from flask_s3.adapters.cloudfront import Distribution
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.objects import Objects
 from flask_s3.core.upload_plan import PlannedAsset
 from tests.integration.moto_site import (
     BUCKET,
@@ -343,10 +343,10 @@ def test_plan_lists_deletes_and_cdn_paths_and_changes_nothing(
     assert pruned.exit_code == 0, pruned.output
     doc = json.loads(pruned.stdout)
     expected_deletes = [
-        {"key": old_a, "reason": "fingerprinted copy older than S3_PRUNE_KEEP deploys"},
+        {"key": old_a, "reason": "hashed copy older than S3_PRUNE_KEEP deploys"},
         {
             "key": old_js,
-            "reason": "fingerprinted copy older than S3_PRUNE_KEEP deploys",
+            "reason": "hashed copy older than S3_PRUNE_KEEP deploys",
         },
         {"key": app_js, "reason": "no longer exists locally"},
     ]
@@ -396,16 +396,16 @@ def test_changes_of_a_failed_run_are_invalidated_then_and_on_the_retry(
     create_all(site.app)
     site.write(A, b"/* v2 */")
     site.write("static/img/logo.svg", b"<svg/>")
-    original = Bucket.upload
+    original = Objects.upload
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         if item.key == "static/img/logo.svg":
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject"
             )
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
     with pytest.raises(UploadFailed) as failed:
         create_all(site.app)
     assert cdn.only_paths() == ["/static/css/a.css"]
@@ -414,7 +414,7 @@ def test_changes_of_a_failed_run_are_invalidated_then_and_on_the_retry(
 
     # The retry sends logo.svg as new (its entry went with the failure), yet
     # the CDN may still hold the old one: it is invalidated, then settled.
-    monkeypatch.setattr(Bucket, "upload", original)
+    monkeypatch.setattr(Objects, "upload", original)
     retry = create_all(site.app)
     assert retry.uploaded == ("static/img/logo.svg",)
     assert cdn.paths(retry.invalidation_id or "") == ["/static/img/logo.svg"]

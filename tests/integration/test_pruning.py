@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
-import flask_s3.adapters.s3_bucket as s3_bucket
-import flask_s3.flask.create_all as create_all_module
+import flask_s3.deploy.preparation as preparation
 from flask_s3 import FlaskS3, UploadFailed, create_all
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError
 from flask_s3.core.manifest import Manifest, ManifestEntry, serialize_manifest
 from flask_s3.core.upload_plan import PlannedAsset
@@ -55,7 +54,7 @@ FOREIGN = {
 }
 """Objects put into the bucket directly: pruning must never touch them."""
 GONE = "no longer exists locally"
-OLD = "fingerprinted copy older than S3_PRUNE_KEEP deploys"
+OLD = "hashed copy older than S3_PRUNE_KEEP deploys"
 
 
 def fingerprint_of(key: str, data: bytes) -> str:
@@ -298,7 +297,7 @@ class Deletes:
 @pytest.fixture
 def deletes(monkeypatch: pytest.MonkeyPatch) -> Deletes:
     recorded = Deletes()
-    original: Callable[..., Any] = s3_bucket.make_client
+    original: Callable[..., Any] = preparation.make_s3_client
 
     def client_recording_deletes(*args: Any, **kwargs: Any) -> Any:
         client = original(*args, **kwargs)
@@ -322,7 +321,7 @@ def deletes(monkeypatch: pytest.MonkeyPatch) -> Deletes:
         client.delete_objects = delete_objects
         return client
 
-    monkeypatch.setattr(create_all_module, "make_client", client_recording_deletes)
+    monkeypatch.setattr(preparation, "make_s3_client", client_recording_deletes)
     return recorded
 
 
@@ -330,9 +329,9 @@ def fail_uploads_of(monkeypatch: pytest.MonkeyPatch, *keys: str) -> set[str]:
     """Uploads of these keys fail as S3 refuses a PUT, until the returned set
     is cleared."""
     doomed = set(keys)
-    original = Bucket.upload
+    original = Objects.upload
 
-    def upload(self: Bucket, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> None:
         if item.key in doomed:
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}},
@@ -340,7 +339,7 @@ def fail_uploads_of(monkeypatch: pytest.MonkeyPatch, *keys: str) -> set[str]:
             )
         original(self, item)
 
-    monkeypatch.setattr(Bucket, "upload", upload)
+    monkeypatch.setattr(Objects, "upload", upload)
     return doomed
 
 
@@ -420,7 +419,7 @@ def test_a_failed_delete_request_is_a_warning_for_each_key(
     pruning_site(site, S3_PRUNE_KEEP=1)
     create_all(site.app)
     site.path(B).unlink()
-    original: Callable[..., Any] = s3_bucket.make_client
+    original: Callable[..., Any] = preparation.make_s3_client
 
     def denying_client(*args: Any, **kwargs: Any) -> Any:
         client = original(*args, **kwargs)
@@ -434,7 +433,7 @@ def test_a_failed_delete_request_is_a_warning_for_each_key(
         client.delete_objects = delete_objects
         return client
 
-    monkeypatch.setattr(create_all_module, "make_client", denying_client)
+    monkeypatch.setattr(preparation, "make_s3_client", denying_client)
     result = create_all(site.app)
 
     doomed = sorted([B, fingerprint_of(B, B1)])

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flask_s3 import create_all
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.bucket_survey import Surveyor
+from flask_s3.adapters.manifest_store import ManifestStore
 from tests.integration.moto_site import BUCKET, MANIFEST, VISIBLE_KEYS, Site, keys_in
 from tests.integration.test_concurrency import (
     replaced_moto_objects_stay_readable,  # noqa: F401
@@ -30,13 +31,13 @@ def test_two_first_deploys_at_once_both_create_the_bucket(
     """Deterministic: both runs found no bucket, then both create it."""
     site.app.config["S3_REGION"] = "eu-west-1"
     both_decided = threading.Barrier(2, timeout=10)
-    original = Bucket.create
+    original = Surveyor.create
 
-    def create(self: Bucket, region: str | None) -> None:
+    def create(self: Surveyor, region: str | None) -> None:
         both_decided.wait()
         original(self, region)
 
-    monkeypatch.setattr(Bucket, "create", create)
+    monkeypatch.setattr(Surveyor, "create", create)
     run_at_once(site.app, site.app)
     assert keys_in(s3) == sorted([*VISIBLE_KEYS, MANIFEST])
 
@@ -47,23 +48,23 @@ def test_a_bucket_created_during_inspect_is_not_a_raw_no_such_bucket(
     """Deterministic: the other deploy creates the bucket after this run read
     the manifest (no bucket yet) and before its HeadBucket."""
     reads = threading.Semaphore(0)
-    original_read = Bucket._read
-    original_exists = Bucket.exists
+    original_read = ManifestStore.read
+    original_exists = Surveyor.exists
 
-    def read(self: Bucket, key: str) -> bytes | None:
+    def read(self: ManifestStore, key: str) -> tuple[bytes | None, str | None]:
         try:
             return original_read(self, key)
         finally:
             reads.release()
 
-    def exists(self: Bucket) -> bool:
+    def exists(self: Surveyor) -> bool:
         for _ in range(2):  # the manifest and the 0.3.x .file-hashes
             assert reads.acquire(timeout=10)
         if not any(b["Name"] == BUCKET for b in s3.list_buckets()["Buckets"]):
             s3.create_bucket(Bucket=BUCKET)  # the other deploy, just now
         return original_exists(self)
 
-    monkeypatch.setattr(Bucket, "_read", read)
-    monkeypatch.setattr(Bucket, "exists", exists)
+    monkeypatch.setattr(ManifestStore, "read", read)
+    monkeypatch.setattr(Surveyor, "exists", exists)
     result = create_all(site.app)
     assert sorted(result.uploaded) == VISIBLE_KEYS

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import flask_s3
 from flask_s3 import FlaskS3, UploadFailed, create_all
-from flask_s3.adapters.s3_bucket import Bucket
+from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError, resolve_settings
 from flask_s3.flask.cli import main
 from tests.integration.moto_site import BUCKET, build_site
@@ -75,12 +75,12 @@ def test_secrets_never_appear(
 
     site.write("static/css/a.css", b"/* changed */")
 
-    def refuse(self: Bucket, item: object) -> None:
+    def refuse(self: Objects, item: object) -> None:
         raise ClientError(
             {"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject"
         )
 
-    monkeypatch.setattr(Bucket, "upload", refuse)
+    monkeypatch.setattr(Objects, "upload", refuse)
     with pytest.raises(UploadFailed) as failed:
         create_all(site.app)
     seen.append(failure(failed.value))

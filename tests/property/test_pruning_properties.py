@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_s3.core import resolve_settings
-from flask_s3.core.manifest import Manifest, ManifestEntry
+from flask_s3.core.manifest import Manifest, ManifestEntry, settled
+from flask_s3.core.pruning import DeleteReason
 from flask_s3.core.static_assets import Asset, StaticRoot
-from flask_s3.core.upload_plan import DeleteReason, LocalFile, plan_uploads
+from flask_s3.core.upload_plan import LocalFile, plan_uploads
 
 ROOT = StaticRoot("/srv/static", "/static")
 NAMES = ["a.css", "b.js", "c.png", "d/e.svg", ".hidden"]
@@ -18,7 +19,7 @@ HASHES = ["1" * 40, "2" * 40, "3" * 40]
 entries = st.builds(
     ManifestEntry,
     sha1=st.sampled_from(HASHES),
-    fingerprint=st.none() | st.just("f"),
+    spec_digest=st.none() | st.just("f"),
     source=st.none() | st.sampled_from([f"static/{name}" for name in NAMES]),
     deploy=st.integers(0, 6),
 )
@@ -70,7 +71,7 @@ def test_pruning_deletes_only_recorded_keys_that_are_gone(
         assert delete.key not in local_keys  # never a file that exists
         assert delete.key not in planned  # never what this run uploads or keeps
         entry = remote.entries[delete.key]
-        if delete.reason is DeleteReason.OLD_FINGERPRINT:
+        if delete.reason is DeleteReason.OLD_HASHED_COPY:
             assert entry.source is not None
             assert entry.deploy <= plan.deploy - keep
         else:
@@ -79,5 +80,5 @@ def test_pruning_deletes_only_recorded_keys_that_are_gone(
     for key, entry in remote.entries.items():
         if entry.source is not None and entry.deploy > plan.deploy - keep:
             assert key not in deleted
-    after = plan.manifest_after([item.key for item in plan.uploads], without=deleted)
+    after = settled(plan.record(), [item.key for item in plan.uploads], without=deleted)
     assert not set(deleted) & after.entries.keys()

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_s3.core import resolve_settings
-from flask_s3.core.manifest import Manifest, ManifestEntry
+from flask_s3.core.manifest import Manifest, ManifestEntry, pending, settled
 from flask_s3.core.static_assets import Asset, StaticRoot
 from flask_s3.core.upload_plan import (
     Action,
@@ -73,12 +73,12 @@ def settle_fingerprints(
             return fingerprint
         return upload_spec(
             settings, key.removeprefix("static/"), acl="public-read"
-        ).fingerprint
+        ).digest
 
     model = {key: (sha, real(key, fp)) for key, (sha, fp) in model.items()}
     manifest = Manifest(
         {
-            key: ManifestEntry(e.sha1, real(key, e.fingerprint))
+            key: ManifestEntry(e.sha1, real(key, e.spec_digest))
             for key, e in manifest.entries.items()
         }
     )
@@ -99,7 +99,7 @@ def honest(manifest: Manifest, model: Model) -> bool:
         if key not in model or model[key][0] != entry.sha1:
             return False
         known = model[key][1]
-        if None not in (known, entry.fingerprint) and known != entry.fingerprint:
+        if None not in (known, entry.spec_digest) and known != entry.spec_digest:
             return False
     return True
 
@@ -124,7 +124,7 @@ def test_every_asset_is_planned_once_with_a_consistent_reason(
             assert item.reason is Reason.NEW
         elif entry.sha1 != item.sha1:
             assert item.reason is Reason.CONTENT_CHANGED
-        elif entry.fingerprint not in (None, item.spec.fingerprint):
+        elif entry.spec_digest not in (None, item.spec.digest):
             assert item.reason is Reason.SETTINGS_CHANGED
         else:
             assert item.reason in (Reason.UNCHANGED, Reason.ONLY_MODIFIED_OFF)
@@ -148,10 +148,10 @@ def test_manifest_stays_honest_whatever_arrives(
     plan = plan_for(local, remote, config)
     uploads = plan.uploads
 
-    pending = plan.manifest_before_upload()
-    if pending is not None:
-        assert honest(pending, model)
-        assert not {item.key for item in uploads} & pending.entries.keys()
+    before = pending(plan.record())
+    if before is not None:
+        assert honest(before, model)
+        assert not {item.key for item in uploads} & before.entries.keys()
     else:
         assert not {item.key for item in uploads} & remote.entries.keys()
 
@@ -163,8 +163,8 @@ def test_manifest_stays_honest_whatever_arrives(
     )
     for item in uploads:
         if item.key in arrived or data.draw(st.booleans()):
-            model[item.key] = (item.sha1, item.spec.fingerprint)
-    after = plan.manifest_after(arrived)
+            model[item.key] = (item.sha1, item.spec.digest)
+    after = settled(plan.record(), arrived)
     assert honest(after, model)
 
     # Keys this run did not cover are never dropped.
@@ -185,10 +185,10 @@ def test_planning_again_after_a_clean_run_uploads_nothing(
     config = {**headers, "S3_ONLY_MODIFIED": True}
     _, remote = settle_fingerprints(*bucket, config)
     first = plan_for(local, remote, config)
-    after = first.manifest_after(item.key for item in first.uploads)
+    after = settled(first.record(), [item.key for item in first.uploads])
     second = plan_for(local, after, config)
     assert second.uploads == []
-    assert second.manifest_after([]) == after
+    assert settled(second.record(), []) == after
 
 
 @given(locals_, bucket_and_manifest(), st.from_regex(r"\A[a-g]\Z"))
@@ -198,8 +198,8 @@ def test_a_partial_run_merges_into_the_manifest(
     config = {"S3_ONLY_MODIFIED": True}
     _, remote = settle_fingerprints(*bucket, config)
     full = plan_for(local, remote, config)
-    everything = full.manifest_after(item.key for item in full.uploads)
+    everything = settled(full.record(), [item.key for item in full.uploads])
     part = [file for file in local if file.asset.relative_path.startswith(letter)]
     partial = plan_for(part, everything, config)
     assert partial.uploads == []
-    assert partial.manifest_after([]) == everything
+    assert settled(partial.record(), []) == everything

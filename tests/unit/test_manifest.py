@@ -25,15 +25,15 @@ def test_round_trip_and_stable_bytes() -> None:
     assert parse_manifest(body) == manifest
     assert json.loads(body) == {
         "entries": {
-            "a": {"sha1": "1" * 40, "fingerprint": None, "source": None, "deploy": 0},
-            "b": {"sha1": "2" * 40, "fingerprint": "f", "source": None, "deploy": 0},
+            "a": {"sha1": "1" * 40, "spec_digest": None, "source": None, "deploy": 0},
+            "b": {"sha1": "2" * 40, "spec_digest": "f", "source": None, "deploy": 0},
         },
-        "version": 1,
+        "version": 2,
         "deploys": 0,
         "unsettled": [],
     }
     assert body == serialize_manifest(
-        Manifest(dict(reversed(manifest.entries.items())))
+        Manifest(dict(reversed(list(manifest.entries.items()))))
     )
 
 
@@ -54,12 +54,12 @@ def test_legacy_file_hashes_drop_the_leading_slash() -> None:
         b"not json",
         b"[]",
         b'{"entries": {"a": 1}}',
-        b'{"entries": {}, "version": 2}',
+        b'{"entries": {}, "version": 3}',
     ],
 )
 def test_unreadable_manifest_is_an_error_that_says_what_to_do(body: bytes) -> None:
     with pytest.raises(
-        ManifestError, match=r"flask-s3-manifest\.json (is not valid|has format 2)"
+        ManifestError, match=r"flask-s3-manifest\.json (is not valid|has format 3)"
     ):
         parse_manifest(body)
 
@@ -95,3 +95,27 @@ def test_rebase_keeps_another_runs_unsettled_keys_and_drops_what_we_settled() ->
         "static/c.css",
         "static/z.css",
     )
+
+
+def test_format_1_is_read_under_todays_field_names() -> None:
+    body = json.dumps(
+        {
+            "entries": {
+                "a": {"sha1": "1" * 40, "fingerprint": "f", "source": None, "deploy": 2}
+            },
+            "version": 1,
+            "deploys": 2,
+            "unsettled": [],
+        }
+    ).encode()
+    manifest = parse_manifest(body)
+    assert manifest.entries == {"a": ManifestEntry("1" * 40, "f", None, 2)}
+    assert json.loads(serialize_manifest(manifest))["version"] == 2
+
+
+def test_values_are_values() -> None:
+    """Frozen means frozen: the entries cannot be changed and a record hashes."""
+    manifest = Manifest({"a": ManifestEntry("1" * 40, "f")})
+    with pytest.raises(TypeError):
+        manifest.entries["b"] = ManifestEntry("2" * 40, "f")  # type: ignore[index]
+    assert hash(manifest) == hash(Manifest({"a": ManifestEntry("1" * 40, "f")}))

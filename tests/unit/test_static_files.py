@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_s3.adapters import static_files
+from flask_s3.adapters import file_hashes
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
 from flask_s3.core.static_assets import Listing, StaticRoot, discover_assets
@@ -109,14 +109,14 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
     assets = discover_assets(
         resolve_settings({}), [Listing(root, ("locked.css", "ok.css"))]
     )
-    real = static_files.sha1_of_file
+    real = file_hashes.sha1_of_file
 
     def refuse(path: str) -> str:
         if path.endswith("locked.css"):
             raise PermissionError(13, "Permission denied", path)
         return real(path)
 
-    monkeypatch.setattr(static_files, "sha1_of_file", refuse)
+    monkeypatch.setattr(file_hashes, "sha1_of_file", refuse)
     with pytest.raises(
         UnreadableFile,
         match=r"cannot read static file .*locked\.css: Permission denied",
@@ -129,7 +129,7 @@ def test_a_file_written_while_hashed_is_hashed_again(
 ) -> None:
     tree(tmp_path, {"a.css": b"one"})
     path = tmp_path / "a.css"
-    real = static_files.sha1_of_file
+    real = file_hashes.sha1_of_file
     calls: list[str] = []
 
     def racing(name: str) -> str:
@@ -139,10 +139,34 @@ def test_a_file_written_while_hashed_is_hashed_again(
             path.write_bytes(b"two, longer")  # lands after the bytes were read
         return digest
 
-    monkeypatch.setattr(static_files, "sha1_of_file", racing)
+    monkeypatch.setattr(file_hashes, "sha1_of_file", racing)
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("a.css",))])
     [local] = hash_assets([asset])
     assert len(calls) == 2
     assert local.sha1 == hashlib.sha1(b"two, longer").hexdigest()
-    assert local.stamp == (path.stat().st_mtime_ns, 11)
+    assert local.stamp == (path.stat().st_mtime_ns, 11, path.stat().st_ino)
+
+
+def test_a_file_that_never_holds_still_fails_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log appended to under static/ must not keep the run hashing forever."""
+    tree(tmp_path, {"app.log": b"0"})
+    path = tmp_path / "app.log"
+    real = file_hashes.sha1_of_file
+    calls: list[str] = []
+
+    def appending(name: str) -> str:
+        calls.append(name)
+        digest = real(name)
+        with path.open("ab") as log:
+            log.write(b"1")
+        return digest
+
+    monkeypatch.setattr(file_hashes, "sha1_of_file", appending)
+    root = StaticRoot(str(tmp_path), "/static")
+    [asset] = discover_assets(resolve_settings({}), [Listing(root, ("app.log",))])
+    with pytest.raises(UnreadableFile, match=r"app\.log kept changing"):
+        hash_assets([asset])
+    assert len(calls) == file_hashes.STABLE_READS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from flask_s3.adapters.s3_bucket import Credentials, request_config, session_for
+from flask_s3.adapters.aws import Credentials, request_config, session_for
 from flask_s3.core.settings import Settings
 
 if TYPE_CHECKING:

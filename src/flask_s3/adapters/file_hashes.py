@@ -19,6 +19,8 @@ from concurrent.futures import Future
 
 import attrs
 
+from flask_s3.errors import UnreadableFile
+
 _CHUNK = 1024 * 1024
 
 
@@ -31,9 +33,47 @@ def sha1_of_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+Stamp = tuple[int, int, int]
+"""(mtime in ns, size, inode): what changes when a file is rewritten or
+replaced, read without opening it."""
+
+STABLE_READS = 3
+"""How often a file that changes while it is read is read again: a file that
+is still being written (a log under static/) must not hold a run forever."""
+
+
+def stamp_of(path: str) -> Stamp:
+    info = os.stat(path)
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def stable_sha1(path: str) -> tuple[str, Stamp]:
+    """The SHA-1 of a file and the stamp it kept while it was read: a file
+    rewritten mid-read would give a hash of bytes it never held, and a URL or
+    a manifest entry for an object that exists nowhere. Used by ``url_for``
+    and by the upload alike."""
+    try:
+        stamp = stamp_of(path)
+        for _ in range(STABLE_READS):
+            digest = sha1_of_file(path)
+            after = stamp_of(path)
+            if after == stamp:
+                return digest, stamp
+            stamp = after
+    except OSError as exc:
+        raise UnreadableFile(
+            f"cannot read static file {path}: {exc.strerror or exc}; "
+            "fix its permissions or remove it, then run again"
+        ) from None
+    raise UnreadableFile(
+        f"static file {path} kept changing while it was read; stop whatever "
+        "writes to it, or move it out of the static folder, then run again"
+    )
+
+
 @attrs.frozen
 class _Entry:
-    stamp: tuple[int, int, int]
+    stamp: Stamp
     fresh_until: float
     digest: str | None
     pending: Future[str | None] | None
@@ -41,22 +81,6 @@ class _Entry:
 
     def sha1(self) -> str | None:
         return self.digest if self.pending is None else self.pending.result()
-
-
-def _stable_sha1(path: str, stamp: tuple[int, int, int]) -> str | None:
-    """The SHA-1 of the file as it was at ``stamp``: a file rewritten while it
-    is read would give a hash of bytes it never held, and a URL to an object
-    that exists nowhere. None when it will not hold still, or cannot be read."""
-    for _ in range(3):
-        try:
-            digest = sha1_of_file(path)
-            info = os.stat(path)
-        except OSError:
-            return None
-        if (info.st_mtime_ns, info.st_size, info.st_ino) == stamp:
-            return digest
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
-    return None
 
 
 class FileHashes:
@@ -92,7 +116,7 @@ class FileHashes:
             with self._lock:
                 self._entries.pop(path, None)
             return None
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        stamp: Stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
         fresh_until = now + self._recheck_seconds
         with self._lock:
             entry = self._entries.get(path)
@@ -111,13 +135,18 @@ class FileHashes:
         return self._hash(path, owned)
 
     def _hash(self, path: str, owned: _Entry) -> str | None:
-        digest = _stable_sha1(path, owned.stamp)
+        """None when the file cannot be read or will not hold still."""
+        digest: str | None
+        try:
+            digest, stamp = stable_sha1(path)
+        except UnreadableFile:
+            digest, stamp = None, owned.stamp
         assert owned.pending is not None
         owned.pending.set_result(digest)
         with self._lock:
             current = self._entries.get(path)
             if current is not None and current.stamp == owned.stamp:
-                if digest is None:
+                if digest is None or stamp != owned.stamp:
                     del self._entries[path]
                 else:
                     self._entries[path] = attrs.evolve(

@@ -13,9 +13,10 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from flask_s3.adapters.file_hashes import sha1_of_file
+from flask_s3.adapters.file_hashes import stable_sha1
 from flask_s3.core.static_assets import Asset, Listing, StaticRoot, is_hidden
 from flask_s3.core.upload_plan import LocalFile
+from flask_s3.errors import UnreadableFile
 
 logger = logging.getLogger("flask_s3")
 
@@ -88,35 +89,13 @@ def _valid_name(path: str) -> bool:
     return True
 
 
-class UnreadableFile(Exception):
-    """A static file that cannot be read: no plan can say what it holds."""
-
-
-def stamp_of(path: str) -> tuple[int, int]:
-    info = os.stat(path)
-    return info.st_mtime_ns, info.st_size
-
-
 def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
     """SHA-1, size and stamp of each asset; hashlib releases the GIL, so big
-    trees hash in parallel. A file written to while it is hashed is hashed
-    again, so the hash always belongs to the stamp."""
+    trees hash in parallel."""
 
     def local_file(asset: Asset) -> LocalFile:
-        path = asset.local_path
-        try:
-            stamp = stamp_of(path)
-            while True:
-                sha1 = sha1_of_file(path)
-                after = stamp_of(path)
-                if after == stamp:
-                    return LocalFile(asset, sha1, stamp[1], stamp)
-                stamp = after
-        except OSError as exc:
-            raise UnreadableFile(
-                f"cannot read static file {path}: {exc.strerror or exc}; "
-                "fix its permissions or remove it, then run again"
-            ) from None
+        sha1, stamp = stable_sha1(asset.local_path)
+        return LocalFile(asset, sha1, stamp[1], stamp)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(local_file, assets))

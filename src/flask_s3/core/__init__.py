@@ -5,8 +5,9 @@ nothing but its config mapping.
 """
 
 from flask_s3.core.settings import Settings
-from flask_s3.core.settings_resolution import SettingsError, resolve_settings
-from flask_s3.core.urls import UnsafeFilename, UrlBuilder
+from flask_s3.core.settings_resolution import resolve_settings
+from flask_s3.core.urls import UrlBuilder
+from flask_s3.errors import SettingsError, UnsafeFilename
 
 __all__ = [
     "Settings",

@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from flask_s3.core.settings import Settings, config_keys
-from flask_s3.core.settings_resolution import SettingsError, conflict, same_value
+from flask_s3.core.settings_resolution import conflict, same_value
+from flask_s3.errors import SettingsError
 
 USE_S3, LEGACY_ACTIVE = config_keys(attrs.fields(Settings).active)
 _UNSET: Any = object()

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, get_args, get_origin
 from urllib.parse import urlsplit
 
 import cattrs
 
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.settings import (
     Attempts,
     BucketName,
     CacheBusting,
     Concurrency,
+    Deploys,
     Domain,
     EndpointUrl,
-    Generations,
     Pattern,
     Region,
     Seconds,
@@ -49,14 +50,16 @@ def _string_tuple(value: Any, _: Any) -> tuple[str, ...]:
     return tuple(_exact(str)(item, str) for item in value)
 
 
-def _mapping_of(key_type: Any, value_type: Any) -> Any:
-    def structure(value: Any, _: Any) -> dict[Any, Any]:
+def _frozen_dict_of(kind: Any) -> Any:
+    key_type, value_type = get_args(kind)
+
+    def structure(value: Any, _: Any) -> FrozenDict[Any, Any]:
         if not isinstance(value, Mapping):
             raise TypeError(f"got {type(value).__name__}, not a dict")
-        return {
-            converter.structure(key, key_type): converter.structure(item, value_type)
+        return FrozenDict(
+            (converter.structure(key, key_type), converter.structure(item, value_type))
             for key, item in value.items()
-        }
+        )
 
     return structure
 
@@ -148,17 +151,27 @@ def _is(alias: Any) -> Callable[[Any], bool]:
 
 for _alias, _hook in (
     (tuple[str, ...], _string_tuple),
-    (Mapping[str, str], _mapping_of(str, str)),
-    (Mapping[Pattern, Mapping[str, str]], _mapping_of(Pattern, Mapping[str, str])),
     (CacheBusting, _cache_busting),
 ):
     converter.register_structure_hook_func(_is(_alias), _hook)
+
+
+def _is_frozen_dict(kind: Any) -> bool:
+    return bool(kind is FrozenDict or get_origin(kind) is FrozenDict)
+
+
+def _unstructure_frozen_dict(mapping: FrozenDict[Any, Any]) -> dict[Any, Any]:
+    return {key: converter.unstructure(value) for key, value in mapping.items()}
+
+
+converter.register_structure_hook_factory(_is_frozen_dict, _frozen_dict_of)
+converter.register_unstructure_hook_func(_is_frozen_dict, _unstructure_frozen_dict)
 converter.register_structure_hook(BucketName, _bucket_name)
 converter.register_structure_hook(Region, _region)
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
 converter.register_structure_hook(Concurrency, _whole_number(1, 256))
-converter.register_structure_hook(Generations, _whole_number(1, 100))
+converter.register_structure_hook(Deploys, _whole_number(1, 100))
 converter.register_structure_hook(Attempts, _whole_number(1, 20))
 converter.register_structure_hook(Seconds, _seconds)

@@ -1,7 +1,7 @@
 """Which CDN paths to invalidate after an upload.
 
 Only paths whose content changed under the same name need it: new files were
-never cached, and fingerprinted copies never change. A file whose replacement
+never cached, and hashed copies never change. A file whose replacement
 failed earlier looks new to the run that finally sends it, so the manifest
 keeps such keys as unsettled until then. Past a handful of paths
 one wildcard is cheaper (CloudFront bills per path) and as effective.
@@ -13,7 +13,8 @@ import posixpath
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from flask_s3.core.upload_plan import Action, DeleteReason, Reason, UploadPlan
+from flask_s3.core.pruning import DeleteReason
+from flask_s3.core.upload_plan import Action, Reason, UploadPlan
 
 MAX_PATHS = 15
 _CHANGED = (Reason.CONTENT_CHANGED, Reason.SETTINGS_CHANGED)

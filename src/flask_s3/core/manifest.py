@@ -1,61 +1,88 @@
-"""The bucket's record of what we uploaded, and how.
+"""The manifest: the bucket's record of what this app uploaded, and how.
 
 Reading it replaces a HEAD request per object, which is what makes a no-change
-run cheap. The record is only ever a subset of the truth: it lists a key only
-once the object is known to hold that content with that spec. Flask-S3 0.3.x's
-``.file-hashes`` is read as a fallback, so a bucket it managed is not uploaded
-again in full on its first run with us.
+run cheap. Flask-S3 0.3.x's ``.file-hashes`` is read as a fallback, so a
+bucket it managed is not uploaded again in full on its first run with us.
+
+The invariant
+-------------
+The manifest lists a key only while the bucket holds, under that key, the
+bytes whose SHA-1 it records, sent with the spec whose digest it records. It
+may know less than the bucket, never more. Each transition below keeps it:
+
+- `pending`: written before the uploads, the record without the keys about
+  to be overwritten, so a run that dies half-way leaves no claim of content
+  that was replaced;
+- `settled`: written after them, with what arrived or was confirmed, and
+  without what failed or is about to be deleted;
+- `rebase`: a record replayed onto whatever a concurrent writer stored
+  meanwhile, keeping that writer's entries for every key this run left alone.
+
+This module holds only the pure steps; the deploy service sequences them and
+the manifest store reads and swaps the bytes. tests/property checks each step.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import attrs
 from cattrs import transform_error
 from cattrs.errors import BaseValidationError
 
 from flask_s3.core.conversion import converter
+from flask_s3.core.frozen import FrozenDict
+from flask_s3.errors import ManifestError
 
 ManifestSource = Literal["flask-s3", "flask-s3 0.3.x", "none"]
 
 MANIFEST_NAME = ".flask-s3-manifest.json"
 LEGACY_HASHES_KEY = ".file-hashes"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 renamed an entry's ``fingerprint`` to ``spec_digest``; 1 is still read."""
+_READABLE = (1, 2)
+_FIELDS = {"entries", "version", "deploys", "unsettled"}
 
 
 @attrs.frozen
 class ManifestEntry:
     sha1: str
-    fingerprint: str | None
+    spec_digest: str | None
     """None for entries taken from 0.3.x's .file-hashes, which did not record
     how a file was sent. An unchanged file under such an entry is skipped and
-    then recorded with today's fingerprint: adopting it that way is what lets
-    a later header change re-upload it."""
+    then recorded with today's digest: adopting it that way is what lets a
+    later header change re-upload it."""
     source: str | None = None
-    """For a content-fingerprinted copy, the plain key it copies."""
+    """For a hashed copy, the plain key it copies."""
     deploy: int = 0
     """The last deploy in which the file was current, so that pruning can keep
-    the fingerprinted files of recent deploys that cached pages still use."""
+    the hashed copies of recent deploys that cached pages still use."""
+
+
+def _entries(
+    items: FrozenDict[str, ManifestEntry] | dict[str, ManifestEntry],
+) -> FrozenDict[str, ManifestEntry]:
+    return items if isinstance(items, FrozenDict) else FrozenDict(items)
+
+
+def _keys(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(keys)))
 
 
 @attrs.frozen
 class Manifest:
-    entries: Mapping[str, ManifestEntry] = attrs.field(factory=dict)
+    entries: FrozenDict[str, ManifestEntry] = attrs.field(
+        factory=FrozenDict, converter=_entries
+    )
     version: int = FORMAT_VERSION
     deploys: int = 0
-    """How many runs have written this manifest: the number of the last deploy."""
-    unsettled: tuple[str, ...] = ()
+    """How many deploys have written this manifest: the number of the last."""
+    unsettled: tuple[str, ...] = attrs.field(default=(), converter=_keys)
     """Keys whose replacement was started but not confirmed: the CDN may hold
     an older copy, so the run that finally sends them invalidates them, though
     they then look new."""
-
-
-class ManifestError(ValueError):
-    """The manifest object exists but cannot be read; uploading over it blindly
-    could lose track of what the bucket holds."""
 
 
 def manifest_key(prefix: str) -> str:
@@ -71,27 +98,48 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
+def _renamed(entry: Any) -> Any:
+    if not isinstance(entry, dict) or "fingerprint" not in entry:
+        return entry
+    entry = dict(entry)
+    entry["spec_digest"] = entry.pop("fingerprint")
+    return entry
+
+
+def _current_shape(raw: dict[str, Any]) -> dict[str, Any]:
+    """Format 1's entries, under today's field names."""
+    entries = raw["entries"]
+    if raw["version"] != 1 or not isinstance(entries, dict):
+        return raw
+    upgraded = {key: _renamed(entry) for key, entry in entries.items()}
+    return {**raw, "version": FORMAT_VERSION, "entries": upgraded}
+
+
 def parse_manifest(body: bytes) -> Manifest:
     try:
         raw = json.loads(body)
-        if not isinstance(raw, dict) or not (
-            {"entries", "version"}
-            <= set(raw)
-            <= {"entries", "version", "deploys", "unsettled"}
-        ):
+        if not isinstance(raw, dict) or not {"entries", "version"} <= set(raw):
             raise ValueError("expected an object with 'entries' and 'version'")
-        manifest = converter.structure(raw, Manifest)
-    except Exception as exc:
+    except ValueError as exc:
+        raise _invalid(exc) from None
+    if raw["version"] not in _READABLE:
         raise ManifestError(
-            f"the manifest {MANIFEST_NAME} is not valid ({_problem(exc)}); delete "
-            "it to upload everything again"
-        ) from None
-    if manifest.version != FORMAT_VERSION:
-        raise ManifestError(
-            f"the manifest {MANIFEST_NAME} has format {manifest.version}, "
+            f"the manifest {MANIFEST_NAME} has format {raw['version']!r}, "
             f"this version of Flask-S3 reads format {FORMAT_VERSION}"
         )
-    return manifest
+    try:
+        if not set(raw) <= _FIELDS:
+            raise ValueError(f"unknown fields {sorted(set(raw) - _FIELDS)}")
+        return converter.structure(_current_shape(raw), Manifest)
+    except Exception as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: Exception) -> ManifestError:
+    return ManifestError(
+        f"the manifest {MANIFEST_NAME} is not valid ({_problem(exc)}); delete "
+        "it to upload everything again"
+    )
 
 
 def parse_legacy_hashes(body: bytes) -> Manifest:
@@ -126,13 +174,76 @@ def manifest_from(
     return Manifest(), "none"
 
 
+@attrs.frozen
+class RunRecord:
+    """What one run may record, as its plan decided it."""
+
+    read: Manifest
+    """The record the run read before planning."""
+    deploy: int
+    entries: FrozenDict[str, ManifestEntry]
+    """Every planned key, with the entry it gets once its object is known to
+    be in the bucket."""
+    sending: frozenset[str]
+    """The keys this run uploads."""
+    kept_copies: frozenset[str]
+    """Hashed copies already in the bucket: their entry stays, stamped with
+    this deploy, since the name proves the content."""
+
+    def replacing(self) -> frozenset[str]:
+        """Plain keys whose recorded object this run overwrites."""
+        return frozenset(
+            key
+            for key in self.sending & self.read.entries.keys()
+            if self.entries[key].source is None
+        )
+
+
+def _unsettled(record: RunRecord, arrived: Iterable[str]) -> tuple[str, ...]:
+    """Plain keys being replaced stay unsettled until their upload lands."""
+    return _keys((set(record.read.unsettled) | record.replacing()) - set(arrived))
+
+
+def pending(record: RunRecord) -> Manifest | None:
+    """The record to write before the uploads: the one read, without the keys
+    about to be overwritten; None when it names none of them."""
+    doomed = record.sending & record.read.entries.keys()
+    if not doomed:
+        return None
+    kept = {k: v for k, v in record.read.entries.items() if k not in doomed}
+    return attrs.evolve(record.read, entries=kept, unsettled=_unsettled(record, ()))
+
+
+def settled(
+    record: RunRecord, arrived: Iterable[str], *, without: Iterable[str] = ()
+) -> Manifest:
+    """The record once the uploads in ``arrived`` have landed and the keys in
+    ``without`` are (about to be) deleted. Keys outside the run are kept; a
+    key whose upload failed is dropped, so the next run sends it again."""
+    arrived = set(arrived)
+    entries = dict(record.read.entries)
+    for key, entry in record.entries.items():
+        previous = entries.get(key)
+        if key in record.kept_copies and previous is not None:
+            entries[key] = attrs.evolve(previous, deploy=record.deploy)
+        elif key not in record.sending or key in arrived:
+            entries[key] = entry
+        else:
+            entries.pop(key, None)
+    for key in without:
+        entries.pop(key, None)
+    return Manifest(
+        entries, deploys=record.deploy, unsettled=_unsettled(record, arrived)
+    )
+
+
 def rebase(ours: Manifest, base: Manifest, latest: Manifest) -> Manifest:
     """Our new record, replayed onto the one in the bucket now.
 
-    ``base`` is what this run read; ``latest`` is what the bucket holds now,
-    possibly written by another run meanwhile. Keys this run changed (added,
-    replaced, removed) take our value; every other key keeps the latest, so
-    two runs at once never drop each other's entries.
+    ``base`` is what this run last read or wrote; ``latest`` is what the
+    bucket holds now, possibly written by another run meanwhile. Keys this
+    run changed (added, replaced, removed) take our value; every other key
+    keeps the latest, so two runs at once never drop each other's entries.
     """
     entries = dict(latest.entries)
     for key in ours.entries.keys() | base.entries.keys():
@@ -143,12 +254,10 @@ def rebase(ours: Manifest, base: Manifest, latest: Manifest) -> Manifest:
             entries.pop(key, None)
         else:
             entries[key] = mine
-    settled = set(base.unsettled) - set(ours.unsettled)
-    unsettled = (set(latest.unsettled) - settled) | (
+    settled_keys = set(base.unsettled) - set(ours.unsettled)
+    unsettled = (set(latest.unsettled) - settled_keys) | (
         set(ours.unsettled) - set(base.unsettled)
     )
     return Manifest(
-        entries,
-        deploys=max(ours.deploys, latest.deploys),
-        unsettled=tuple(sorted(unsettled)),
+        entries, deploys=max(ours.deploys, latest.deploys), unsettled=unsettled
     )

@@ -11,11 +11,12 @@ import json
 
 import attrs
 
-from flask_s3.core.bucket_state import BucketState, public_read_warnings
+from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
 from flask_s3.core.conversion import converter
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import ManifestSource
-from flask_s3.core.settings import Settings
+from flask_s3.core.settings import RunSettings
 from flask_s3.core.upload_plan import Action, UploadPlan
 from flask_s3.core.urls import UrlBuilder
 
@@ -56,7 +57,7 @@ class PlanReport:
     """None when offline: nobody asked."""
     manifest: ManifestSource
     example_url: str | None
-    totals: dict[str, Total]
+    totals: FrozenDict[str, Total]
     assets: tuple[AssetLine, ...]
     deletes: tuple[DeleteLine, ...]
     invalidations: tuple[str, ...]
@@ -69,9 +70,9 @@ class PlanReport:
 
 
 def plan_report(
-    plan: UploadPlan, settings: Settings, state: BucketState, *, offline: bool
+    plan: UploadPlan, run: RunSettings, survey: BucketSurvey, *, offline: bool
 ) -> PlanReport:
-    assert settings.bucket_name is not None
+    settings = run.settings
     lines = tuple(
         AssetLine(
             action=item.action.value,
@@ -84,13 +85,16 @@ def plan_report(
         )
         for item in plan.items
     )
-    totals = {
-        action.value: Total(
-            sum(1 for item in plan.items if item.action is action),
-            sum(item.size for item in plan.items if item.action is action),
+    totals = FrozenDict(
+        (
+            action.value,
+            Total(
+                sum(1 for item in plan.items if item.action is action),
+                sum(item.size for item in plan.items if item.action is action),
+            ),
         )
         for action in Action
-    }
+    )
     first = plan.items[0].asset if plan.items else None
     example_url = (
         UrlBuilder(settings).url(first.root.url_path, first.relative_path)
@@ -99,12 +103,12 @@ def plan_report(
     )
     return PlanReport(
         format=REPORT_FORMAT,
-        bucket=settings.bucket_name,
+        bucket=run.bucket,
         region=settings.region,
         endpoint_url=settings.endpoint_url,
         offline=offline,
-        bucket_exists=None if offline else state.exists,
-        manifest=state.manifest_source,
+        bucket_exists=None if offline else survey.exists,
+        manifest=survey.manifest_source,
         example_url=example_url,
         totals=totals,
         assets=lines,
@@ -116,7 +120,7 @@ def plan_report(
         else (),
         warnings=()
         if offline
-        else tuple(public_read_warnings(state, settings.object_acl)),
+        else tuple(public_read_warnings(survey, settings.object_acl)),
     )
 
 

@@ -8,10 +8,11 @@ documentation table all come from this one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal, NewType
 
 import attrs
+
+from flask_s3.core.frozen import FrozenDict
 
 UrlStyle = Literal["host", "path"]
 ObjectAcl = Literal[
@@ -26,7 +27,7 @@ ObjectAcl = Literal[
 
 CacheBusting = Literal["off", "query", "filename"]
 """How URLs change with content: not at all, a ``?v=`` hash (True, as in the
-original), or a content-fingerprinted key (``app.<hash>.css``) that a CDN
+original), or a hashed copy (``app.<hash>.css``) that a CDN
 cannot serve stale."""
 
 Concurrency = NewType("Concurrency", int)
@@ -38,8 +39,8 @@ Seconds = NewType("Seconds", float)
 Attempts = NewType("Attempts", int)
 """How many times one request is tried, the first included: 1 to 20."""
 
-Generations = NewType("Generations", int)
-"""How many deploys' fingerprinted files to keep when pruning: at least 1."""
+Deploys = NewType("Deploys", int)
+"""How many deploys' hashed copies to keep when pruning: at least 1."""
 
 BucketName = NewType("BucketName", str)
 """An S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens.
@@ -63,10 +64,6 @@ rather than on the first upload that happens to use it."""
 
 
 def _setting(default: Any, *names: str, expects: str) -> Any:
-    if isinstance(default, (dict, list)):
-        return attrs.field(
-            factory=type(default), metadata={"names": names, "expects": expects}
-        )
     return attrs.field(default=default, metadata={"names": names, "expects": expects})
 
 
@@ -81,7 +78,9 @@ def _both(suffix: str) -> tuple[str, str]:
 
 @attrs.frozen
 class Settings:
-    """Resolved Flask-S3 settings; build one with `resolve_settings`."""
+    """Resolved Flask-S3 settings; build one with `resolve_settings`.
+
+    A value: equal settings compare and hash equal, so they can key caches."""
 
     bucket_name: BucketName | None = _setting(
         None,
@@ -99,8 +98,10 @@ class Settings:
     debug: bool = _setting(
         False, "USE_S3_DEBUG", "FLASKS3_DEBUG", expects="True or False"
     )
-    headers: Mapping[str, str] = _setting(
-        {}, *_both("HEADERS"), expects="a dict of header names to string values"
+    headers: FrozenDict[str, str] = _setting(
+        FrozenDict(),
+        *_both("HEADERS"),
+        expects="a dict of header names to string values",
     )
     only_modified: bool = _setting(
         False, *_both("ONLY_MODIFIED"), expects="True or False"
@@ -108,7 +109,7 @@ class Settings:
     cache_busting: CacheBusting = _setting(
         "off",
         *_both("CACHE_BUSTING"),
-        expects="True or 'query' (a ?v= hash), 'filename' (fingerprinted keys), "
+        expects="True or 'query' (a ?v= hash), 'filename' (hashed copies), "
         "or False",
     )
     access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
@@ -139,8 +140,8 @@ class Settings:
     force_mimetype: bool = _setting(
         False, *_both("FORCE_MIMETYPE"), expects="True or False"
     )
-    filepath_headers: Mapping[Pattern, Mapping[str, str]] = _setting(
-        {},
+    filepath_headers: FrozenDict[Pattern, FrozenDict[str, str]] = _setting(
+        FrozenDict(),
         *_both("FILEPATH_HEADERS"),
         expects="a dict of regular expressions to dicts of header names to strings",
     )
@@ -165,7 +166,7 @@ class Settings:
         5, *_both("MAX_ATTEMPTS"), expects="a whole number from 1 to 20"
     )
     prune: bool = _setting(False, *_both("PRUNE"), expects="True or False")
-    prune_keep: Generations = _setting(
+    prune_keep: Deploys = _setting(
         2, *_both("PRUNE_KEEP"), expects="a whole number from 1 to 100"
     )
     cloudfront_distribution_id: str | None = _setting(
@@ -196,3 +197,11 @@ def expectation(field: attrs.Attribute[Any]) -> str:
     """What a field accepts, in words, for error messages and the docs."""
     expects: str = field.metadata["expects"]
     return expects
+
+
+@attrs.frozen
+class RunSettings:
+    """The settings of a run that talks to a bucket: the bucket is known."""
+
+    settings: Settings
+    bucket: BucketName

@@ -10,7 +10,6 @@ a wrong URL.
 from __future__ import annotations
 
 import typing
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,12 +17,14 @@ import attrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError
 
 from flask_s3.core.conversion import converter
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.settings import (
     SETTING_FIELDS,
     Settings,
     config_keys,
     expectation,
 )
+from flask_s3.errors import SettingsError
 
 _SECRET_FIELDS = frozenset(
     field.name for field in SETTING_FIELDS if field.repr is not True
@@ -31,14 +32,6 @@ _SECRET_FIELDS = frozenset(
 _FIELD_TYPES = typing.get_type_hints(Settings)
 _DEPRECATED_CACHE_CONTROL = ("S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL")
 _DEPRECATED_USE_CACHE_CONTROL = ("S3_USE_CACHE_CONTROL", "FLASKS3_USE_CACHE_CONTROL")
-
-
-class SettingsError(ValueError):
-    """A setting that cannot be used, named by the config key the user wrote."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 def _shown(key: str, value: Any, *, secret: bool) -> str:
@@ -178,14 +171,6 @@ def _merge_deprecated_cache_control(
     use_cache_control = _structured(
         config, _DEPRECATED_USE_CACHE_CONTROL, bool, "True or False"
     )
-    if cache_control is None and use_cache_control is None:
-        return settings
-    warnings.warn(
-        "S3_CACHE_CONTROL and S3_USE_CACHE_CONTROL are deprecated: "
-        "put 'Cache-Control' into S3_HEADERS instead",
-        DeprecationWarning,
-        stacklevel=3,
-    )
     if cache_control is None or not (use_cache_control and use_cache_control[1]):
         return settings
     key, value = cache_control
@@ -199,4 +184,21 @@ def _merge_deprecated_cache_control(
                 f"{existing!r}: keep only the S3_HEADERS entry",
             )
         return settings
-    return attrs.evolve(settings, headers={**settings.headers, "Cache-Control": value})
+    headers = FrozenDict({**settings.headers, "Cache-Control": value})
+    return attrs.evolve(settings, headers=headers)
+
+
+def deprecations(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the config still says the old way, as messages: the core only
+    reports them, and the Flask layer warns where the user's code can see."""
+    keys = [
+        key
+        for key in (*_DEPRECATED_CACHE_CONTROL, *_DEPRECATED_USE_CACHE_CONTROL)
+        if key in config
+    ]
+    if not keys:
+        return ()
+    return (
+        f"{' and '.join(keys)} {'is' if len(keys) == 1 else 'are'} deprecated: "
+        "put 'Cache-Control' into S3_HEADERS instead",
+    )

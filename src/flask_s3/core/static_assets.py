@@ -15,6 +15,7 @@ import attrs
 
 from flask_s3.core.settings import Settings
 from flask_s3.core.urls import object_key
+from flask_s3.errors import DuplicateKey
 
 
 @attrs.frozen
@@ -44,10 +45,6 @@ class Asset:
     @property
     def local_path(self) -> str:
         return f"{self.root.folder.rstrip('/')}/{self.relative_path}"
-
-
-class DuplicateKey(ValueError):
-    """Two files would be written to the same key, and one would silently win."""
 
 
 def is_hidden(relative_path: str) -> bool:

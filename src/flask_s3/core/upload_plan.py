@@ -1,19 +1,21 @@
 """Deciding, per asset, whether to upload it and why; and what to prune.
 
 The plan is computed from local hashes and the remote manifest only, so it can
-be shown (``plan``) before it is carried out, and the manifests to write before
-and after the uploads follow from it and from which uploads arrived.
+be shown (``plan``) before it is carried out. What the run may then record is
+its `RunRecord`, whose transitions the manifest module owns.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import attrs
 
-from flask_s3.core.fingerprints import fingerprinted
-from flask_s3.core.manifest import Manifest, ManifestEntry
+from flask_s3.core.frozen import FrozenDict
+from flask_s3.core.hashed_copies import hashed_name
+from flask_s3.core.manifest import Manifest, ManifestEntry, RunRecord
+from flask_s3.core.pruning import PlannedDelete, prune_plan
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset
 from flask_s3.core.upload_spec import UploadSpec, upload_spec
@@ -30,12 +32,7 @@ class Reason(enum.Enum):
     SETTINGS_CHANGED = "upload settings changed"
     UNCHANGED = "unchanged"
     ONLY_MODIFIED_OFF = "unchanged, but S3_ONLY_MODIFIED is off"
-    FINGERPRINT_EXISTS = "fingerprinted copy exists"
-
-
-class DeleteReason(enum.Enum):
-    GONE = "no longer exists locally"
-    OLD_FINGERPRINT = "fingerprinted copy older than S3_PRUNE_KEEP deploys"
+    HASHED_COPY_EXISTS = "hashed copy exists"
 
 
 @attrs.frozen
@@ -45,9 +42,9 @@ class LocalFile:
     asset: Asset
     sha1: str
     size: int
-    stamp: tuple[int, int] | None = None
-    """(mtime in ns, size) when hashed, so an upload can tell that the file
-    changed since; None for a listing that did not come from a disk."""
+    stamp: tuple[int, int, int] | None = None
+    """(mtime in ns, size, inode) when hashed, so an upload can tell that the
+    file changed since; None for a listing that did not come from a disk."""
 
 
 @attrs.frozen
@@ -59,18 +56,12 @@ class PlannedAsset:
     action: Action
     reason: Reason
     source: str | None = None
-    """For a fingerprinted copy, the plain key it copies."""
-    stamp: tuple[int, int] | None = None
+    """For a hashed copy, the plain key it copies."""
+    stamp: tuple[int, int, int] | None = None
 
     @property
     def key(self) -> str:
         return self.asset.key
-
-
-@attrs.frozen
-class PlannedDelete:
-    key: str
-    reason: DeleteReason
 
 
 def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
@@ -78,7 +69,7 @@ def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
         return Reason.NEW
     if entry.sha1 != sha1:
         return Reason.CONTENT_CHANGED
-    if entry.fingerprint is not None and entry.fingerprint != spec.fingerprint:
+    if entry.spec_digest is not None and entry.spec_digest != spec.digest:
         return Reason.SETTINGS_CHANGED
     return Reason.UNCHANGED
 
@@ -101,56 +92,25 @@ class UploadPlan:
     def skips(self) -> list[PlannedAsset]:
         return [item for item in self.items if item.action is Action.SKIP]
 
-    def manifest_before_upload(self) -> Manifest | None:
-        """The remote record without the keys about to be overwritten, or None
-        when it names none of them. Written before the uploads, so that a run
-        that dies half-way never leaves a record of content that was replaced."""
-        doomed = {item.key for item in self.uploads} & self.remote.entries.keys()
-        if not doomed:
-            return None
-        kept = {
-            key: entry
-            for key, entry in self.remote.entries.items()
-            if key not in doomed
-        }
-        return attrs.evolve(self.remote, entries=kept, unsettled=self._unsettled(()))
-
-    def _unsettled(self, arrived: Iterable[str]) -> tuple[str, ...]:
-        """Plain keys being replaced stay unsettled until their upload lands."""
-        replacing = {
-            item.key
-            for item in self.uploads
-            if item.source is None and item.key in self.remote.entries
-        }
-        pending = (set(self.remote.unsettled) | replacing) - set(arrived)
-        return tuple(sorted(pending))
-
-    def manifest_after(
-        self, arrived: Iterable[str], *, without: Iterable[str] = ()
-    ) -> Manifest:
-        """The record once the uploads in ``arrived`` are known to have landed,
-        and the keys in ``without`` are (about to be) deleted.
-
-        Keys outside this run (another prefix's filter, files deleted locally)
-        are kept; keys whose upload failed are dropped, so the next run sends
-        them again. Every file of this run is stamped with this deploy.
-        """
-        arrived = set(arrived)
-        entries = dict(self.remote.entries)
-        for item in self.items:
-            previous = entries.get(item.key)
-            if item.reason is Reason.FINGERPRINT_EXISTS and previous is not None:
-                entries[item.key] = attrs.evolve(previous, deploy=self.deploy)
-            elif item.action is Action.SKIP or item.key in arrived:
-                entries[item.key] = ManifestEntry(
-                    item.sha1, item.spec.fingerprint, item.source, self.deploy
+    def record(self) -> RunRecord:
+        return RunRecord(
+            read=self.remote,
+            deploy=self.deploy,
+            entries=FrozenDict(
+                (
+                    item.key,
+                    ManifestEntry(
+                        item.sha1, item.spec.digest, item.source, self.deploy
+                    ),
                 )
-            else:
-                entries.pop(item.key, None)
-        for key in without:
-            entries.pop(key, None)
-        return Manifest(
-            entries, deploys=self.deploy, unsettled=self._unsettled(arrived)
+                for item in self.items
+            ),
+            sending=frozenset(item.key for item in self.uploads),
+            kept_copies=frozenset(
+                item.key
+                for item in self.items
+                if item.reason is Reason.HASHED_COPY_EXISTS
+            ),
         )
 
 
@@ -171,7 +131,7 @@ def _planned(
         )
     ]
     if settings.cache_busting == "filename":
-        key = fingerprinted(local.asset.key, local.sha1)
+        key = hashed_name(local.asset.key, local.sha1)
         exists = key in remote.entries  # its name proves its content
         items.append(
             PlannedAsset(
@@ -182,40 +142,12 @@ def _planned(
                     settings, local.asset.relative_path, acl=acl, immutable=True
                 ),
                 Action.SKIP if exists else Action.UPLOAD,
-                Reason.FINGERPRINT_EXISTS if exists else Reason.NEW,
+                Reason.HASHED_COPY_EXISTS if exists else Reason.NEW,
                 source=local.asset.key,
                 stamp=local.stamp,
             )
         )
     return items
-
-
-def prune_plan(
-    remote: Manifest,
-    planned: Iterable[str],
-    local_keys: frozenset[str],
-    *,
-    deploy: int,
-    keep: int,
-) -> tuple[PlannedDelete, ...]:
-    """Keys to delete: only ones the manifest recorded, never one planned or
-    present locally, and never a fingerprinted copy that was current within
-    the last ``keep`` deploys (this one included), since cached pages of those
-    deploys still point at it."""
-    planned = set(planned)
-    spared = planned | local_keys
-    # A file that exists but was not hashed in this run (a hidden one, say)
-    # has a current copy nobody can name here, so all its copies stay.
-    unhashed = local_keys - planned
-    deletes = []
-    for key, entry in sorted(remote.entries.items()):
-        if key in spared or entry.source in unhashed:
-            continue
-        if entry.source is None:
-            deletes.append(PlannedDelete(key, DeleteReason.GONE))
-        elif entry.deploy <= deploy - keep:
-            deletes.append(PlannedDelete(key, DeleteReason.OLD_FINGERPRINT))
-    return tuple(deletes)
 
 
 def plan_uploads(

@@ -1,4 +1,5 @@
-"""What an upload run did, and the error that reports what it could not do."""
+"""What an upload run did; `flask_s3.errors.UploadFailed` carries it when
+some of it failed."""
 
 from __future__ import annotations
 
@@ -27,18 +28,3 @@ class UploadResult:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-class UploadFailed(Exception):
-    """Some assets did not arrive. The manifest does not list them, so running
-    the upload again sends exactly those."""
-
-    def __init__(self, result: UploadResult, summary: str | None = None) -> None:
-        lines = [f"  {failure.key}: {failure.reason}" for failure in result.failed]
-        heading = summary or (
-            f"{len(result.failed)} of "
-            f"{len(result.failed) + len(result.uploaded)} uploads failed; "
-            "run the upload again to retry them"
-        )
-        super().__init__("\n".join([heading, *lines]))
-        self.result = result

@@ -1,21 +1,22 @@
 """What is sent with each object: Content-Type, encoding, headers, metadata, ACL.
 
 The spec is derived from settings and the asset's path alone, so the plan can
-show it before anything is sent, and its fingerprint goes into the manifest: a
-changed header then re-uploads files whose bytes did not change.
+show it before anything is sent, and its digest (the spec digest) goes into
+the manifest: a changed header then re-uploads files whose bytes did not
+change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import mimetypes
 import re
 from collections.abc import Mapping
 
 import attrs
 
-from flask_s3.core.fingerprints import IMMUTABLE_CACHE_CONTROL
+from flask_s3.core.hashed_copies import IMMUTABLE_CACHE_CONTROL
+from flask_s3.core.media_types import media_type
 from flask_s3.core.settings import Settings
 
 # Header names that are boto3 put_object parameters; any other header is
@@ -29,48 +30,6 @@ _PARAMETERS = {
     "expires": "Expires",
 }
 _METADATA_PREFIX = "x-amz-meta-"
-
-# Python's built-in table, never the machine's /etc/mime.types, so that two
-# machines plan the same Content-Type; completed with types it lacks or gets
-# wrong for the web.
-_MIME_TYPES = mimetypes.MimeTypes()
-_WEB_TYPES = {
-    ".avif": "image/avif",
-    ".js": "text/javascript",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".mjs": "text/javascript",
-    ".otf": "font/otf",
-    ".svg": "image/svg+xml",
-    ".ttf": "font/ttf",
-    ".wasm": "application/wasm",
-    ".webmanifest": "application/manifest+json",
-    ".webp": "image/webp",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-}
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-# A pre-compressed file (app.css.gz) is sent as it is, without a
-# Content-Encoding, so its type is the archive's, not the inner file's.
-_ARCHIVE_TYPES = {
-    "gzip": "application/gzip",
-    "bzip2": "application/x-bzip2",
-    "xz": "application/x-xz",
-    "br": "application/x-brotli",
-    "compress": "application/x-compress",
-}
-
-
-def guess_content_type(relative_path: str) -> str:
-    name = relative_path.rsplit("/", 1)[-1].lower()
-    extension = name[name.rfind(".") :] if "." in name else ""
-    known = _WEB_TYPES.get(extension)
-    if known is not None:
-        return known
-    guessed, encoding = _MIME_TYPES.guess_type(name, strict=False)
-    if encoding is not None:
-        return _ARCHIVE_TYPES.get(encoding, DEFAULT_CONTENT_TYPE)
-    return guessed or DEFAULT_CONTENT_TYPE
 
 
 @attrs.frozen
@@ -104,7 +63,8 @@ class UploadSpec:
         return arguments
 
     @property
-    def fingerprint(self) -> str:
+    def digest(self) -> str:
+        """A SHA-1 of everything but the bytes: the spec digest."""
         canonical = json.dumps(
             [self.gzip, self.acl, self.parameters, self.metadata], sort_keys=True
         )
@@ -135,14 +95,14 @@ def upload_spec(
 ) -> UploadSpec:
     """The spec of one asset. ``acl`` is the object ACL to send, or None where
     the bucket takes no ACLs (Object Ownership: BucketOwnerEnforced). An
-    ``immutable`` (fingerprinted) copy may be cached for a year, unless the
+    ``immutable`` (hashed) copy may be cached for a year, unless the
     settings give it a Cache-Control of their own."""
     path_headers = [
         headers
         for pattern, headers in settings.filepath_headers.items()
         if re.search(pattern, relative_path)
     ]
-    guessed = {"Content-Type": guess_content_type(relative_path)}
+    guessed = {"Content-Type": media_type(relative_path)}
     lasting = {"Cache-Control": IMMUTABLE_CACHE_CONTROL} if immutable else {}
     layers = (
         [lasting, settings.headers, guessed, *path_headers]

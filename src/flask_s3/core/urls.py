@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask_s3.core.fingerprints import fingerprinted
+from flask_s3.core.hashed_copies import hashed_name
 from flask_s3.core.settings import Settings
-from flask_s3.core.settings_resolution import SettingsError
+from flask_s3.errors import SettingsError, UnsafeFilename
 
 VERSION_PARAMETER = "v"
 """The query parameter that carries a content hash under S3_CACHE_BUSTING."""
@@ -24,10 +24,6 @@ versions apart, and a shorter URL is cheaper in every page."""
 
 _QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what flask.url_for leaves unquoted in an anchor
-
-
-class UnsafeFilename(ValueError):
-    """A filename that would name an object outside its static folder's keys."""
 
 
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
@@ -75,13 +71,6 @@ def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> 
     return urlencode(items, safe=_QUERY_SAFE)
 
 
-def versioned(url: str, content_hash: str | None) -> str:
-    """A plain URL with the cache-busting version, when there is a hash."""
-    if content_hash is None:
-        return url
-    return f"{url}?{VERSION_PARAMETER}={content_hash[:VERSION_DIGITS]}"
-
-
 class UrlBuilder:
     """Asset URLs for one set of settings.
 
@@ -94,7 +83,7 @@ class UrlBuilder:
         self.default_scheme = "https" if settings.use_https else "http"
         self._roots: dict[str, str] = {}
         self.quoted_key = lru_cache(maxsize=cache_size)(self._quoted_key)
-        self.plain_url = lru_cache(maxsize=cache_size)(self._plain_url)
+        self._simple = lru_cache(maxsize=cache_size)(self._simple_url)
         self._query = lru_cache(maxsize=cache_size)(self._query_of_items)
 
     def _quoted_key(self, url_path: str, filename: str) -> str:
@@ -119,9 +108,8 @@ class UrlBuilder:
             root = self._roots[scheme] = site_root(self.settings, scheme)
         return root
 
-    def _plain_url(self, url_path: str, filename: str) -> str:
-        root = self._root(self.default_scheme)
-        return f"{root}/{self.quoted_key(url_path, filename)}"
+    def _simple_url(self, url_path: str, filename: str, digest: str | None) -> str:
+        return self._compose(self.default_scheme, url_path, filename, {}, None, digest)
 
     def url(
         self,
@@ -131,30 +119,38 @@ class UrlBuilder:
         scheme: str | None = None,
         values: Mapping[str, Any] | None = None,
         anchor: str | None = None,
-        content_hash: str | None = None,
-        fingerprint: str | None = None,
+        digest: str | None = None,
     ) -> str:
         """The URL of ``filename`` under the static route at ``url_path``.
 
-        ``values`` become the query string, a ``content_hash`` (query cache
-        busting) is appended to it, and ``anchor`` becomes the fragment, as in
-        ``flask.url_for``. A ``fingerprint`` (a SHA-1) names the fingerprinted
-        copy of the file instead.
+        ``values`` become the query string and ``anchor`` the fragment, as in
+        ``flask.url_for``. ``digest``, the SHA-1 of the file's content, busts
+        caches as ``S3_CACHE_BUSTING`` says. The common call, with none of the
+        extras, is answered from a cache.
         """
-        plain = (
-            scheme is None
-            and not values
-            and anchor is None
-            and content_hash is None
-            and fingerprint is None
+        if scheme is None and not values and anchor is None:
+            return self._simple(url_path, filename, digest)
+        return self._compose(
+            scheme or self.default_scheme, url_path, filename, values, anchor, digest
         )
-        if plain:
-            return self.plain_url(url_path, filename)
-        root = self._root(scheme or self.default_scheme)
+
+    def _compose(
+        self,
+        scheme: str,
+        url_path: str,
+        filename: str,
+        values: Mapping[str, Any] | None,
+        anchor: str | None,
+        digest: str | None,
+    ) -> str:
+        """The one place the cache-busting mode is applied: the digest goes
+        into the query (``?v=``), into the name (the hashed copy), or nowhere."""
         key = self.quoted_key(url_path, filename)
-        if fingerprint is not None:
-            key = fingerprinted(key, fingerprint)
-        url = f"{root}/{key}"
+        mode = self.settings.cache_busting
+        content_hash = digest if mode == "query" else None
+        if digest is not None and mode == "filename":
+            key = hashed_name(key, digest)
+        url = f"{self._root(scheme)}/{key}"
         query = self.query(values or {}, content_hash)
         if query:
             url = f"{url}?{query}"

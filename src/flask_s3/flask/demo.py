@@ -73,7 +73,7 @@ def _start_s3() -> tuple[Any, str]:
     return server, f"127.0.0.1:{port}"
 
 
-def demo_app(s3_address: str, *, fingerprints: bool = False) -> Flask:
+def demo_app(s3_address: str, *, hashed_copies: bool = False) -> Flask:
     """The shop, pointed at the local S3 server in path style over http."""
     os.environ.pop("AWS_PROFILE", None)  # a missing profile would stop boto3
     app: Flask = _load_shop(shop_folder()).create_app(
@@ -89,7 +89,7 @@ def demo_app(s3_address: str, *, fingerprints: bool = False) -> Flask:
             "S3_REGION": "us-east-1",
             **(
                 {"S3_CACHE_BUSTING": "filename", "S3_FILEPATH_HEADERS": {}}
-                if fingerprints
+                if hashed_copies
                 else {}
             ),
         }
@@ -97,7 +97,7 @@ def demo_app(s3_address: str, *, fingerprints: bool = False) -> Flask:
     return app
 
 
-def run_demo(*, serve: bool, port: int, fingerprints: bool) -> None:
+def run_demo(*, serve: bool, port: int, hashed_copies: bool) -> None:
     # Request logs of both local servers would bury the walk-through, and the
     # real-S3 advice about public access does not apply to the local server.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -105,7 +105,7 @@ def run_demo(*, serve: bool, port: int, fingerprints: bool) -> None:
     server, address = _start_s3()
     try:
         click.echo(f"1. An S3 server is running at http://{address} (moto, in memory).")
-        app = demo_app(address, fingerprints=fingerprints)
+        app = demo_app(address, hashed_copies=hashed_copies)
         started = time.monotonic()
         result = create_all(app)
         click.echo(

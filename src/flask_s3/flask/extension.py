@@ -1,14 +1,26 @@
-"""The Flask extension object, kept compatible with Flask-S3 0.3.x's."""
+"""The Flask extension object, kept compatible with Flask-S3 0.3.x's.
+
+Importing it, and serving pages with it, costs no boto3: the ``flask s3``
+commands load the upload stack only when they run.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 from flask import Flask
 
+import flask_s3
 from flask_s3.core.activation import require_bucket, switch_entries, use_s3
-from flask_s3.core.settings_resolution import resolve_settings
+from flask_s3.core.settings_resolution import deprecations, resolve_settings
+from flask_s3.errors import DeprecatedSetting
 from flask_s3.flask.cli import s3_commands
-from flask_s3.flask.state import EXTENSION_NAME, S3State
+from flask_s3.flask.state import EXTENSION_NAME, ExtensionState
 from flask_s3.flask.url_for import url_for
+
+_PACKAGE = os.path.dirname(flask_s3.__file__)
 
 
 class FlaskS3:
@@ -23,9 +35,23 @@ class FlaskS3:
         the templates' ``url_for`` to S3 when the extension is active; and add
         ``flask s3 plan`` / ``flask s3 upload``."""
         settings = resolve_settings(app.config)
+        for message in deprecations(app.config):
+            warnings.warn(message, DeprecatedSetting, stacklevel=_callers_level())
         app.config.update(switch_entries(app.config, settings, debug=app.debug))
         require_bucket(app.config, settings)
-        app.extensions[EXTENSION_NAME] = S3State(settings)
+        app.extensions[EXTENSION_NAME] = ExtensionState(settings)
         app.cli.add_command(s3_commands)
         if use_s3(app.config, settings):
             app.jinja_env.globals["url_for"] = url_for
+
+
+def _callers_level() -> int:
+    """The stack level of the first frame outside this package, so that a
+    warning points at the app's own line (``FlaskS3(app)``), wherever in the
+    package the call came from."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

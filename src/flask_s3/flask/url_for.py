@@ -7,9 +7,7 @@ from typing import Any
 import flask
 
 from flask_s3.core.activation import serves_from_s3
-from flask_s3.core.fingerprints import fingerprinted
-from flask_s3.core.urls import versioned
-from flask_s3.flask.state import S3State, state_of
+from flask_s3.flask.state import ExtensionState, state_of
 
 _DROPPED = ("_external", "_method")  # every S3 URL is external, and GET
 
@@ -26,7 +24,8 @@ def url_for(endpoint: str, **values: Any) -> str:
 
     Installed as the templates' ``url_for`` by ``init_app``; app code may call
     it too, and it then obeys ``USE_S3`` the same way. The common call, a
-    static endpoint with only a filename, is answered from a cache.
+    static endpoint with only a filename, skips the argument handling; both
+    ways end in the same cached URL builder.
     """
     app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     state = state_of(app)
@@ -39,45 +38,33 @@ def url_for(endpoint: str, **values: Any) -> str:
         if type(filename) is str:
             target = state.target(app, endpoint, filename)
             if target is not None:
-                url, path = target
-                mode = state.settings.cache_busting
-                if mode == "off" or path is None:
-                    return url
-                digest = state.file_hashes.sha1(path)
-                if mode == "query" or digest is None:
-                    return versioned(url, digest)
-                return fingerprinted(url, digest)
+                root, path = target
+                return state.urls.url(
+                    root.url_path, filename, digest=state.digest(path)
+                )
     return _static_url(app, state, endpoint, values)
 
 
 def _static_url(
-    app: flask.Flask, state: S3State, endpoint: str, values: dict[str, Any]
+    app: flask.Flask, state: ExtensionState, endpoint: str, values: dict[str, Any]
 ) -> str:
     if endpoint[0] == ".":
         endpoint = _absolute(endpoint)
     filename = values.pop("filename", None)
-    route = state.route(app, endpoint)
-    if route is None or filename is None:
+    root = state.root(app, endpoint)
+    if root is None or filename is None:
         if filename is not None:
             values["filename"] = filename
         return flask.url_for(endpoint, **values)  # raises Flask's own BuildError
     filename = str(filename)
     for name in _DROPPED:
         values.pop(name, None)
-    content_hash = None
-    if state.settings.cache_busting != "off":
-        target = state.target(app, endpoint, filename)
-        path = target[1] if target is not None else None
-        content_hash = state.file_hashes.sha1(path) if path is not None else None
-    fingerprint = None
-    if state.settings.cache_busting == "filename":
-        fingerprint, content_hash = content_hash, None
+    target = state.target(app, endpoint, filename)
     return state.urls.url(
-        route.url_path,
+        root.url_path,
         filename,
         scheme=values.pop("_scheme", None),
         anchor=values.pop("_anchor", None),
         values=values,
-        content_hash=content_hash,
-        fingerprint=fingerprint,
+        digest=state.digest(target[1] if target is not None else None),
     )

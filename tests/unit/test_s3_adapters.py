@@ -1,33 +1,30 @@
-"""The bucket adapter's translation of S3 answers, with botocore's Stubber."""
+"""The S3 adapters' translation of S3 answers, with botocore's Stubber."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from flask_s3.adapters.s3_bucket import (
-    Bucket,
-    BucketError,
-    Credentials,
-    describe_error,
-    make_client,
-)
+from flask_s3.adapters.aws import Credentials, describe_error, make_s3_client
+from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.core import resolve_settings
-from flask_s3.core.bucket_state import BucketState, missing_bucket
+from flask_s3.errors import BucketError
 
 NAME = "shop-assets"
 
 
 @pytest.fixture
-def stubbed() -> Iterator[tuple[Bucket, Stubber]]:
+def stubbed() -> Iterator[tuple[Surveyor, Stubber]]:
     client = boto3.client("s3", region_name="eu-west-1")
     with Stubber(client) as stubber:
-        yield Bucket(client, NAME), stubber
+        yield Surveyor(client, NAME), stubber
         stubber.assert_no_pending_responses()
 
 
@@ -43,7 +40,7 @@ def head_error(
     )
 
 
-def test_existing_bucket(stubbed: tuple[Bucket, Stubber]) -> None:
+def test_existing_bucket(stubbed: tuple[Surveyor, Stubber]) -> None:
     bucket, stubber = stubbed
     stubber.add_response("head_bucket", {}, {"Bucket": NAME})
     assert bucket.exists() is True
@@ -61,7 +58,7 @@ def test_existing_bucket(stubbed: tuple[Bucket, Stubber]) -> None:
     ],
 )
 def test_missing_bucket_is_created_with_its_location(
-    stubbed: tuple[Bucket, Stubber],
+    stubbed: tuple[Surveyor, Stubber],
     region: str | None,
     configuration: dict[str, object],
 ) -> None:
@@ -73,7 +70,7 @@ def test_missing_bucket_is_created_with_its_location(
 
 
 def test_wrong_region_names_the_bucket_and_its_region(
-    stubbed: tuple[Bucket, Stubber],
+    stubbed: tuple[Surveyor, Stubber],
 ) -> None:
     bucket, stubber = stubbed
     head_error(stubber, 301, "301", {"x-amz-bucket-region": "ap-south-1"})
@@ -84,7 +81,7 @@ def test_wrong_region_names_the_bucket_and_its_region(
         bucket.exists()
 
 
-def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Bucket, Stubber]) -> None:
+def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Surveyor, Stubber]) -> None:
     bucket, stubber = stubbed
     head_error(stubber, 403, "403")
     with pytest.raises(BucketError) as raised:
@@ -96,7 +93,7 @@ def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Bucket, Stubber]) ->
 
 
 def test_acls_are_accepted_without_ownership_controls(
-    stubbed: tuple[Bucket, Stubber],
+    stubbed: tuple[Surveyor, Stubber],
 ) -> None:
     bucket, stubber = stubbed
     stubber.add_client_error(
@@ -116,7 +113,7 @@ def test_acls_are_accepted_without_ownership_controls(
     ],
 )
 def test_bucket_owner_enforced_takes_no_acls(
-    stubbed: tuple[Bucket, Stubber],
+    stubbed: tuple[Surveyor, Stubber],
     caplog: pytest.LogCaptureFixture,
     ownership: str,
     accepts: bool,
@@ -137,7 +134,7 @@ def test_bucket_owner_enforced_takes_no_acls(
 
 
 def test_acls_are_assumed_when_ownership_cannot_be_read(
-    stubbed: tuple[Bucket, Stubber],
+    stubbed: tuple[Surveyor, Stubber],
 ) -> None:
     bucket, stubber = stubbed
     stubber.add_client_error(
@@ -169,7 +166,7 @@ def test_client_honours_region_endpoint_pool_and_standard_retries() -> None:
             "S3_MAX_ATTEMPTS": 2,
         }
     )
-    client = make_client(settings, Credentials("AKIDEXAMPLE", "secret", None))
+    client = make_s3_client(settings, Credentials("AKIDEXAMPLE", "secret", None))
     assert client.meta.region_name == "eu-central-1"
     assert client.meta.endpoint_url == "http://127.0.0.1:9000"
     assert client.meta.config.max_pool_connections >= 24
@@ -190,23 +187,47 @@ def test_credentials_repr_hides_secrets() -> None:
     assert "AKIDEXAMPLE" in text
 
 
-def test_inspect_asks_again_when_the_bucket_appeared_meanwhile(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+class _BucketAppearing:
+    """A client of a bucket that another run creates while the survey's reads
+    are under way: the first manifest read answers NoSuchBucket."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.manifest_reads = 0
+
+    def _error(self, code: str, operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": code}}, operation)
+
+    def head_bucket(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def get_object(self, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            self.manifest_reads += 1
+            first = self.manifest_reads == 1
+        raise self._error("NoSuchBucket" if first else "NoSuchKey", "GetObject")
+
+    def get_bucket_ownership_controls(self, **_: Any) -> dict[str, Any]:
+        raise self._error(
+            "OwnershipControlsNotFoundError", "GetBucketOwnershipControls"
+        )
+
+    def get_public_access_block(self, **_: Any) -> dict[str, Any]:
+        raise self._error(
+            "NoSuchPublicAccessBlockConfiguration", "GetPublicAccessBlock"
+        )
+
+    def get_bucket_policy(self, **_: Any) -> dict[str, Any]:
+        raise self._error("NoSuchBucketPolicy", "GetBucketPolicy")
+
+    def get_bucket_acl(self, **_: Any) -> dict[str, Any]:
+        return {"Grants": []}
+
+
+def test_the_survey_asks_again_when_the_bucket_appeared_meanwhile() -> None:
     """A read that saw no bucket while another run created it is repeated."""
-    bucket = Bucket(boto3.client("s3", region_name="eu-west-1"), NAME)
-    answers = iter(
-        [
-            ClientError({"Error": {"Code": "NoSuchBucket"}}, "GetObject"),
-            missing_bucket(),
-        ]
-    )
-
-    def inspect_once(prefix: str) -> BucketState:
-        answer = next(answers)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    monkeypatch.setattr(bucket, "_inspect", inspect_once)
-    assert bucket.inspect("") == missing_bucket()
+    client = _BucketAppearing()
+    survey = Surveyor(client, NAME).survey("")  # type: ignore[arg-type]
+    assert survey.exists
+    assert survey.manifest_source == "none"
+    assert client.manifest_reads == 4  # ours and 0.3.x's, twice

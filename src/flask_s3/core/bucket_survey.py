@@ -12,7 +12,7 @@ from flask_s3.core.manifest import Manifest, ManifestSource
 
 
 @attrs.frozen
-class BucketState:
+class BucketSurvey:
     exists: bool
     accepts_acls: bool
     """False when Object Ownership is BucketOwnerEnforced (ACLs disabled)."""
@@ -27,9 +27,9 @@ class BucketState:
     """Whether the bucket's own ACL is already public-read; None when unknown."""
 
 
-def missing_bucket() -> BucketState:
+def missing_bucket() -> BucketSurvey:
     """The state ``--offline`` plans against, and a bucket that is not there yet."""
-    return BucketState(
+    return BucketSurvey(
         exists=False,
         accepts_acls=True,
         manifest=Manifest(),
@@ -40,28 +40,28 @@ def missing_bucket() -> BucketState:
     )
 
 
-def public_read_warnings(state: BucketState, object_acl: str | None) -> list[str]:
+def public_read_warnings(survey: BucketSurvey, object_acl: str | None) -> list[str]:
     """Why uploaded objects might not be readable at their URLs."""
-    if not state.exists:
+    if not survey.exists:
         return [
             "the bucket does not exist and will be created; new buckets block "
             "public access and disable ACLs by default, so grant public read with "
             "a bucket policy (see the README) or serve through a CDN"
         ]
     warnings = []
-    if state.blocks_public_access:
+    if survey.blocks_public_access:
         warnings.append(
             "Block Public Access is on for this bucket: public ACLs and policies "
             "are ignored, so visitors cannot read the assets at their S3 URLs"
         )
-    public_acl = state.accepts_acls and object_acl in (
+    public_acl = survey.accepts_acls and object_acl in (
         "public-read",
         "public-read-write",
     )
-    if not public_acl and state.policy_grants_public_read is False:
+    if not public_acl and survey.policy_grants_public_read is False:
         why = (
             "ACLs are disabled"
-            if not state.accepts_acls
+            if not survey.accepts_acls
             else f"the object ACL is {object_acl!r}"
         )
         warnings.append(

@@ -3,17 +3,12 @@ from __future__ import annotations
 import pytest
 
 from flask_s3.core import resolve_settings
-from flask_s3.core.fingerprints import IMMUTABLE_CACHE_CONTROL, fingerprinted
+from flask_s3.core.hashed_copies import IMMUTABLE_CACHE_CONTROL, hashed_name
 from flask_s3.core.invalidation import MAX_PATHS, invalidation_paths
-from flask_s3.core.manifest import Manifest, ManifestEntry
+from flask_s3.core.manifest import Manifest, ManifestEntry, settled
+from flask_s3.core.pruning import DeleteReason
 from flask_s3.core.static_assets import Asset, StaticRoot
-from flask_s3.core.upload_plan import (
-    Action,
-    DeleteReason,
-    LocalFile,
-    Reason,
-    plan_uploads,
-)
+from flask_s3.core.upload_plan import Action, LocalFile, Reason, plan_uploads
 from flask_s3.core.upload_spec import upload_spec
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -34,7 +29,7 @@ ROOT = StaticRoot("/srv/static", "/static")
     ],
 )
 def test_fingerprinted_names(path: str, expected: str) -> None:
-    assert fingerprinted(path, SHA) == expected
+    assert hashed_name(path, SHA) == expected
 
 
 def local(relative: str, sha1: str = SHA) -> LocalFile:
@@ -83,8 +78,8 @@ def test_an_existing_fingerprinted_copy_is_skipped_even_when_sending_everything(
     plan = plan_uploads(settings, [local("a.css")], remote, acl="public-read")
     plain, copy = plan.items
     assert (plain.action, plain.reason) == (Action.UPLOAD, Reason.NEW)
-    assert (copy.action, copy.reason) == (Action.SKIP, Reason.FINGERPRINT_EXISTS)
-    after = plan.manifest_after([plain.key])
+    assert (copy.action, copy.reason) == (Action.SKIP, Reason.HASHED_COPY_EXISTS)
+    after = settled(plan.record(), [plain.key])
     assert after.entries[copy_key] == ManifestEntry(SHA, "old-spec", "static/a.css", 4)
 
 
@@ -92,10 +87,10 @@ def test_the_deploy_number_advances_only_when_something_is_uploaded() -> None:
     settings = resolve_settings({"S3_ONLY_MODIFIED": True})
     first = plan_uploads(settings, [local("a.css")], Manifest(), acl=None)
     assert first.deploy == 1
-    recorded = first.manifest_after([item.key for item in first.uploads])
+    recorded = settled(first.record(), [item.key for item in first.uploads])
     again = plan_uploads(settings, [local("a.css")], recorded, acl=None)
     assert (again.uploads, again.deploy) == ([], 1)
-    assert again.manifest_after([]) == recorded
+    assert settled(again.record(), []) == recorded
 
 
 def manifest_for_pruning() -> Manifest:
@@ -154,7 +149,7 @@ def test_prune_keeps_recent_copies_and_local_files(
     deletes = {delete.key: delete.reason for delete in plan.deletes}
     assert deletes == {
         "static/gone.css": DeleteReason.GONE,
-        **dict.fromkeys(old_copies, DeleteReason.OLD_FINGERPRINT),
+        **dict.fromkeys(old_copies, DeleteReason.OLD_HASHED_COPY),
     }
 
 
@@ -168,7 +163,7 @@ def test_manifest_after_drops_what_is_deleted() -> None:
     settings = resolve_settings({"S3_PRUNE": True, "S3_ONLY_MODIFIED": True})
     plan = plan_uploads(settings, [], manifest_for_pruning(), acl=None)
     doomed = [delete.key for delete in plan.deletes]
-    after = plan.manifest_after([], without=doomed)
+    after = settled(plan.record(), [], without=doomed)
     assert not set(doomed) & after.entries.keys()
     assert set(after.entries) | set(doomed) == set(manifest_for_pruning().entries)
 

@@ -17,9 +17,11 @@ import pytest
 import flask_s3
 from flask_s3 import FlaskS3, create_all
 from flask_s3.adapters.file_hashes import FileHashes
+from flask_s3.core import resolve_settings
 from flask_s3.core.upload_plan import Action, Reason
-from flask_s3.flask.create_all import UploadOptions, prepare
+from flask_s3.deploy import DeployOptions, prepare
 from flask_s3.flask.state import state_of
+from flask_s3.flask.static_roots import static_roots
 from tests.integration.moto_site import (
     BUCKET,
     CSS,
@@ -243,7 +245,9 @@ def test_changing_one_file_changes_exactly_one_fingerprint(
     assert key_of_url(after[changed]) == new_print
     assert key_of_url(before[changed]) == old[changed]
 
-    plan = prepare(site.app, UploadOptions()).plan
+    plan = prepare(
+        static_roots(site.app), resolve_settings(site.app.config), DeployOptions()
+    ).plan
     reasons = {item.key: (item.action, item.reason) for item in plan.items}
     unchanged = (
         (Action.SKIP, Reason.UNCHANGED)
@@ -256,7 +260,7 @@ def test_changing_one_file_changes_exactly_one_fingerprint(
     assert reasons == {
         **dict.fromkeys(others, unchanged),
         **dict.fromkeys(
-            (old[key] for key in others), (Action.SKIP, Reason.FINGERPRINT_EXISTS)
+            (old[key] for key in others), (Action.SKIP, Reason.HASHED_COPY_EXISTS)
         ),
         changed: (Action.UPLOAD, Reason.CONTENT_CHANGED),
         new_print: (Action.UPLOAD, Reason.NEW),
@@ -290,10 +294,12 @@ def test_a_recorded_fingerprinted_copy_is_never_sent_again(
     prints = {key: fingerprint_of(key, site.body(key)) for key in VISIBLE_KEYS}
     site.app.config["S3_HEADERS"] = {"X-Team": "web"}
 
-    plan = prepare(site.app, UploadOptions()).plan
+    plan = prepare(
+        static_roots(site.app), resolve_settings(site.app.config), DeployOptions()
+    ).plan
     assert {item.key: item.reason for item in plan.items} == {
         **dict.fromkeys(VISIBLE_KEYS, Reason.SETTINGS_CHANGED),
-        **dict.fromkeys(prints.values(), Reason.FINGERPRINT_EXISTS),
+        **dict.fromkeys(prints.values(), Reason.HASHED_COPY_EXISTS),
     }
     result = create_all(site.app)
     assert sorted(result.uploaded) == VISIBLE_KEYS

@@ -22,7 +22,7 @@ def is_static_endpoint(endpoint: str) -> bool:
     return endpoint == "static" or endpoint.endswith(".static")
 
 
-def _route(app: Flask, rule: Rule) -> StaticRoot | None:
+def _root(app: Flask, rule: Rule) -> StaticRoot | None:
     match = _STATIC_RULE.match(rule.rule)
     if match is None:
         return None
@@ -36,19 +36,19 @@ def _route(app: Flask, rule: Rule) -> StaticRoot | None:
     return StaticRoot(folder, match["url_path"], rule.endpoint)
 
 
-def static_route(app: Flask, endpoint: str) -> StaticRoot | None:
-    """The route of one static endpoint, or None when Flask has no such rule."""
+def static_root(app: Flask, endpoint: str) -> StaticRoot | None:
+    """The root of one static endpoint, or None when Flask has no such rule."""
     for rule in app.url_map.iter_rules():
         if rule.endpoint == endpoint:
-            return _route(app, rule)
+            return _root(app, rule)
     return None
 
 
-def static_routes(app: Flask) -> list[StaticRoot]:
-    """Every static route the app serves: its own and each registered blueprint's."""
-    routes = (
-        _route(app, rule)
+def static_roots(app: Flask) -> tuple[StaticRoot, ...]:
+    """Every static root the app serves: its own and each registered blueprint's."""
+    roots = (
+        _root(app, rule)
         for rule in app.url_map.iter_rules()
         if is_static_endpoint(rule.endpoint)
     )
-    return [route for route in routes if route is not None]
+    return tuple(root for root in roots if root is not None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from flask_s3.core.bucket_state import (
+from flask_s3.core.bucket_survey import (
     missing_bucket,
     policy_grants_public_read,
     public_read_warnings,

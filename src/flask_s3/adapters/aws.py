@@ -1,0 +1,127 @@
+"""The AWS session, client configuration and error translation, shared by
+every adapter that talks to S3 or CloudFront.
+
+This is the edge where botocore's errors stop: each becomes an `S3Error`
+that names the operation, the bucket and the key, in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flask_s3.adapters.redaction import redact_in_logs
+from flask_s3.core.settings import Settings, mask_secret
+from flask_s3.errors import S3Error
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+SURVEY_READS = 7
+"""How many reads the bucket survey sends at once."""
+
+
+@attrs.frozen
+class Credentials:
+    """Explicit credentials; all None leaves boto3's default chain in charge."""
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = attrs.field(default=None, repr=mask_secret)
+    session_token: str | None = attrs.field(default=None, repr=mask_secret)
+
+
+def session_for(credentials: Credentials) -> boto3.session.Session:
+    """A session whose secrets, explicit or found by boto3's chain, are
+    redacted from every boto log record."""
+    session = boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+    found = session.get_credentials()
+    frozen = found.get_frozen_credentials() if found is not None else None
+    redact_in_logs(
+        credentials.secret_access_key,
+        credentials.session_token,
+        frozen.secret_key if frozen is not None else None,
+        frozen.token if frozen is not None else None,
+    )
+    return session
+
+
+def request_config(settings: Settings) -> Config:
+    """Standard retries and the timeouts the settings give, for every client."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+
+
+def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
+    """An S3 client with a connection pool as large as the upload concurrency,
+    so threads never wait for a connection."""
+    pool = Config(
+        max_pool_connections=max(settings.upload_concurrency, SURVEY_READS) + 2,
+        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
+    )
+    return session_for(credentials).client(
+        "s3",
+        region_name=settings.region,
+        endpoint_url=settings.endpoint_url,
+        config=request_config(settings).merge(pool),
+    )
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed request: S3's code and message, or the OS error."""
+    if isinstance(exc, S3Error):
+        return exc.reason
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+def s3_error(
+    exc: ClientError | BotoCoreError, operation: str, bucket: str, key: str | None
+) -> S3Error:
+    where = f"{key!r} in bucket {bucket!r}" if key is not None else f"bucket {bucket!r}"
+    if isinstance(exc, ClientError):
+        message = f"S3 refused {operation} of {where}: {describe_error(exc)}"
+        code: str | None = error_code(exc) or None
+    else:
+        message = (
+            f"S3 is not reachable as configured ({operation} of {where}): "
+            f"{describe_error(exc)}"
+        )
+        code = None
+    return S3Error(
+        message,
+        operation=operation,
+        bucket=bucket,
+        key=key,
+        code=code,
+        reason=describe_error(exc),
+    )
+
+
+@contextlib.contextmanager
+def translated(operation: str, bucket: str, key: str | None = None) -> Iterator[None]:
+    """Let no botocore error out of this block: each becomes an `S3Error`."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise s3_error(exc, operation, bucket, key) from exc

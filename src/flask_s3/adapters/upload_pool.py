@@ -1,0 +1,78 @@
+"""Running uploads concurrently without ever losing track of one that arrived.
+
+Each worker records its own arrival, so no interrupt in the calling thread
+(Ctrl-C lands there, between any two bytecodes) can lose the record of an
+object that was sent: the caller then writes exactly what arrived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+
+from flask_s3.adapters.aws import describe_error
+from flask_s3.core.upload_plan import PlannedAsset
+from flask_s3.core.upload_result import FailedUpload
+
+OnDone = Callable[[PlannedAsset, bool], None]
+"""Told of each upload as it ends, and whether it arrived (progress bars)."""
+
+
+def upload_all(
+    send: Callable[[PlannedAsset], None],
+    items: Sequence[PlannedAsset],
+    concurrency: int,
+    arrived: list[PlannedAsset],
+    failed: list[FailedUpload],
+    on_done: OnDone | None,
+) -> None:
+    """Send every item, filling ``arrived`` and ``failed`` as they end. On an
+    interrupt, or a KeyboardInterrupt raised inside an upload, queued uploads
+    are cancelled, the running ones are waited for, and the interrupt goes on."""
+    if not items:
+        return
+
+    def run(item: PlannedAsset) -> None:
+        send(item)
+        arrived.append(item)
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        futures: dict[Future[None], PlannedAsset] = {}
+        try:
+            with _interrupts_deferred():
+                for item in items:
+                    futures[pool.submit(run, item)] = item
+            for future in as_completed(futures):
+                item = futures[future]
+                error = future.exception()
+                if error is not None and not isinstance(error, Exception):
+                    raise error
+                if error is not None:
+                    failed.append(FailedUpload(item.key, describe_error(error)))
+                if on_done is not None:
+                    on_done(item, error is None)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C while the uploads are queued: landing inside submit(), it
+    can leave a worker thread the executor never waits for, whose upload then
+    arrives unrecorded. The held signal is delivered on the way out. Only the
+    main thread of a POSIX process can hold it; elsewhere this does nothing."""
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)

@@ -1,0 +1,178 @@
+"""Everything before the uploads: the local files, the bucket, and the plan.
+
+``plan`` looks and changes nothing. ``prepare`` also makes the bucket ready
+(created, its ACL set), so the plan it returns is the one `publish` carries
+out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import attrs
+
+from flask_s3.adapters.aws import Credentials, make_s3_client, translated
+from flask_s3.adapters.bucket_survey import Surveyor
+from flask_s3.adapters.cloudfront import Distribution, make_cloudfront_client
+from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.core.bucket_survey import (
+    BucketSurvey,
+    missing_bucket,
+    public_read_warnings,
+)
+from flask_s3.core.plan_report import PlanReport, plan_report
+from flask_s3.core.settings import RunSettings, Settings
+from flask_s3.core.static_assets import StaticRoot, discover_assets
+from flask_s3.core.upload_plan import LocalFile, UploadPlan, plan_uploads
+from flask_s3.deploy.options import DeployOptions, credentials, run_settings
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
+logger = logging.getLogger("flask_s3")
+
+S3ClientFactory = Callable[[Settings, Credentials], "S3Client"]
+"""How the service gets its S3 client; tests pass one that records or fails."""
+Invalidate = Callable[[list[str]], str]
+"""Start a CDN invalidation of these paths; returns its id."""
+
+
+@attrs.frozen
+class LocalTree:
+    files: tuple[LocalFile, ...]
+    """The assets to publish, hashed."""
+    keys: frozenset[str]
+    """The key of every local file, hidden ones included when pruning, so
+    that pruning never deletes a file that exists."""
+
+
+def read_local_tree(
+    roots: Sequence[StaticRoot], run: RunSettings, options: DeployOptions
+) -> LocalTree:
+    settings = run.settings
+    listings = [
+        list_static_root(root, include_hidden=options.include_hidden or settings.prune)
+        for root in roots
+    ]
+    assets = discover_assets(
+        settings,
+        listings,
+        include_hidden=options.include_hidden,
+        filepath_filter_regex=options.filepath_filter_regex,
+    )
+    every = discover_assets(settings, listings, include_hidden=True)
+    return LocalTree(
+        tuple(hash_assets(assets)), frozenset(asset.key for asset in every)
+    )
+
+
+def _plan_against(
+    run: RunSettings, local: LocalTree, survey: BucketSurvey
+) -> UploadPlan:
+    acl = run.settings.object_acl if survey.accepts_acls else None
+    return plan_uploads(
+        run.settings, local.files, survey.manifest, acl=acl, local_keys=local.keys
+    )
+
+
+def _surveyed(
+    roots: Sequence[StaticRoot],
+    run: RunSettings,
+    options: DeployOptions,
+    surveyor: Surveyor,
+) -> tuple[LocalTree, BucketSurvey]:
+    """The local files and the bucket, looked at side by side: hashing is
+    local work and the bucket's reads are round trips, so neither waits."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        remote = pool.submit(surveyor.survey, run.settings.prefix)
+        local = read_local_tree(roots, run, options)
+        return local, remote.result()
+
+
+def _client(
+    run: RunSettings, options: DeployOptions, factory: S3ClientFactory | None
+) -> S3Client:
+    """The run's S3 client; a session that cannot be set up (a broken AWS
+    profile, say) is an `S3Error` like any other."""
+    with translated("CreateClient", run.bucket):
+        return (factory or make_s3_client)(
+            run.settings, credentials(run.settings, options)
+        )
+
+
+@attrs.frozen
+class Planned:
+    run: RunSettings
+    plan: UploadPlan
+    survey: BucketSurvey
+    offline: bool
+
+    def report(self) -> PlanReport:
+        return plan_report(self.plan, self.run, self.survey, offline=self.offline)
+
+
+def plan(
+    roots: Sequence[StaticRoot],
+    settings: Settings,
+    options: DeployOptions,
+    *,
+    offline: bool = False,
+    s3_client: S3ClientFactory | None = None,
+) -> Planned:
+    """What an upload would do, writing nothing. Offline, against an empty
+    bucket, without credentials or network."""
+    run = run_settings(settings, options)
+    if offline:
+        local, survey = read_local_tree(roots, run, options), missing_bucket()
+    else:
+        client = _client(run, options, s3_client)
+        local, survey = _surveyed(roots, run, options, Surveyor(client, run.bucket))
+    return Planned(run, _plan_against(run, local, survey), survey, offline)
+
+
+@attrs.frozen
+class Prepared:
+    run: RunSettings
+    client: S3Client
+    survey: BucketSurvey
+    plan: UploadPlan
+    invalidate: Invalidate | None
+
+
+def prepare(
+    roots: Sequence[StaticRoot],
+    settings: Settings,
+    options: DeployOptions,
+    *,
+    s3_client: S3ClientFactory | None = None,
+) -> Prepared:
+    """The plan of an upload, with the bucket made ready for it."""
+    run = run_settings(settings, options)
+    settings = run.settings
+    client = _client(run, options, s3_client)
+    surveyor = Surveyor(client, run.bucket)
+    local, survey = _surveyed(roots, run, options, surveyor)
+    for warning in public_read_warnings(survey, settings.object_acl):
+        logger.warning("%s", warning)
+    if not survey.exists:
+        surveyor.create(settings.region)
+        survey = surveyor.survey(settings.prefix)  # a new bucket's ACL mode
+    if (
+        options.put_bucket_acl
+        and survey.accepts_acls
+        and not survey.acl_grants_public_read
+    ):
+        surveyor.make_public()
+    invalidate = None
+    if settings.cloudfront_distribution_id is not None:
+        with translated("CreateClient", run.bucket):
+            cloudfront = make_cloudfront_client(
+                settings, credentials(settings, options)
+            )
+        invalidate = Distribution(
+            cloudfront, settings.cloudfront_distribution_id
+        ).invalidate
+    return Prepared(run, client, survey, _plan_against(run, local, survey), invalidate)

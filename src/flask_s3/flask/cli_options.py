@@ -1,0 +1,92 @@
+"""The command line's flags and exit codes, shared by ``python -m flask_s3``
+and ``flask s3``. Importing this loads click only: no upload stack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""upload: some files did not arrive. plan --check: something would be uploaded."""
+EXIT_USAGE = 2
+"""A bad command line, app target, setting or static file."""
+EXIT_S3 = 3
+"""S3 could not be used: credentials, network, permissions, bucket state."""
+
+
+def _check_regex(
+    _: click.Context, __: click.Parameter, value: str | None
+) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise click.BadParameter(f"not a regular expression: {exc}") from None
+    return value
+
+
+def upload_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of ``create_all``, as flags."""
+    options = [
+        click.option(
+            "--bucket", "bucket_name", help="Bucket name; overrides S3_BUCKET_NAME."
+        ),
+        click.option(
+            "--region", "location", help="Bucket region; overrides S3_REGION."
+        ),
+        click.option(
+            "--user", help="AWS access key id; default: config, then boto3's chain."
+        ),
+        click.option(
+            "--password",
+            envvar="FLASK_S3_SECRET_ACCESS_KEY",
+            help="AWS secret key; prefer the FLASK_S3_SECRET_ACCESS_KEY variable.",
+        ),
+        click.option("--include-hidden", is_flag=True, help="Also upload dot-files."),
+        click.option(
+            "--filter",
+            "filepath_filter_regex",
+            callback=_check_regex,
+            help="Only files whose path in the static folder matches this regex.",
+        ),
+        click.option(
+            "--prune",
+            is_flag=True,
+            help="Delete objects this tool uploaded whose files are gone (S3_PRUNE).",
+        ),
+        click.option(
+            "--no-bucket-acl",
+            "put_bucket_acl",
+            flag_value=False,
+            default=True,
+            help="Leave the bucket's ACL alone.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--check",
+        is_flag=True,
+        help=f"Exit with {EXIT_FAILED} when anything would be uploaded (for CI gates).",
+    )(command)
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Print the plan as JSON."
+    )(command)
+    return click.option(
+        "--offline",
+        is_flag=True,
+        help="Plan against an empty bucket, without credentials or network.",
+    )(command)
+
+
+quiet_option = click.option(
+    "--quiet", is_flag=True, help="No progress bar and no summary."
+)

@@ -1,0 +1,116 @@
+"""What ``plan`` and ``upload`` do once their command line is parsed: call
+the deploy service, and turn its errors into one line and an exit code.
+
+Every failure a user can cause or fix ends in one line on stderr and a
+documented exit code, never a traceback: a deploy script should be able to tell
+a typo in the config from an unreachable bucket. The error tree is mapped to
+exit codes here, and only here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+from flask import Flask
+
+from flask_s3.core.plan_report import human_size, report_json, report_text
+from flask_s3.core.settings_resolution import resolve_settings
+from flask_s3.deploy import DeployOptions, plan, prepare, publish
+from flask_s3.errors import (
+    FlaskS3Error,
+    ManifestError,
+    S3Error,
+    UploadFailed,
+)
+from flask_s3.flask.cli_options import EXIT_FAILED, EXIT_OK, EXIT_S3, EXIT_USAGE
+from flask_s3.flask.static_roots import static_roots
+
+
+def exit_code(error: FlaskS3Error) -> int:
+    if isinstance(error, UploadFailed):
+        return EXIT_FAILED
+    if isinstance(error, (S3Error, ManifestError)):
+        return EXIT_S3
+    return EXIT_USAGE
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "warning" if record.levelno >= logging.WARNING else "info"
+        click.echo(f"{level}: {record.getMessage()}", err=True)
+
+
+def _show_logs(*, quiet: bool) -> None:
+    """What the service logs (a bucket created, ACLs disabled, public access
+    blocked) is part of what a command has to tell, on stderr."""
+    logger = logging.getLogger("flask_s3")
+    if not any(isinstance(handler, _EchoHandler) for handler in logger.handlers):
+        logger.addHandler(_EchoHandler())
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def fail(code: int, message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+@contextmanager
+def _reported(*, offline_hint: bool) -> Iterator[None]:
+    hint = " (run with --offline to plan without contacting S3)" if offline_hint else ""
+    try:
+        yield
+    except FlaskS3Error as exc:
+        code = exit_code(exc)
+        if code == EXIT_FAILED:
+            fail(code, str(exc))
+        fail(code, one_line(f"{exc}{hint}" if code == EXIT_S3 else exc))
+
+
+def run_plan(
+    app: Flask, *, offline: bool, as_json: bool, check: bool, **options: Any
+) -> None:
+    _show_logs(quiet=as_json)
+    with _reported(offline_hint=not offline):
+        planned = plan(
+            static_roots(app),
+            resolve_settings(app.config),
+            DeployOptions(**options),
+            offline=offline,
+        )
+        report = planned.report()
+    click.echo(report_json(report) if as_json else report_text(report))
+    sys.exit(EXIT_FAILED if check and report.has_changes else EXIT_OK)
+
+
+def run_upload(app: Flask, *, quiet: bool, **options: Any) -> None:
+    _show_logs(quiet=quiet)
+    started = time.monotonic()
+    with _reported(offline_hint=False):
+        prepared = prepare(
+            static_roots(app), resolve_settings(app.config), DeployOptions(**options)
+        )
+        uploads = prepared.plan.uploads
+        if quiet or not sys.stdout.isatty() or not uploads:
+            result = publish(prepared, started=started)
+        else:
+            with click.progressbar(length=len(uploads), label="Uploading") as bar:
+                result = publish(
+                    prepared, started=started, on_done=lambda *_: bar.update(1)
+                )
+    if not quiet:
+        sent = human_size(result.bytes_uploaded)
+        click.echo(
+            f"uploaded {len(result.uploaded)} files ({sent}), skipped "
+            f"{len(result.skipped)} unchanged, in {result.seconds:.1f} s, "
+            f"to bucket {prepared.run.bucket}"
+        )
