@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ import flask_s3.adapters.s3_bucket as s3_bucket
 import flask_s3.flask.create_all as create_all_module
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Wire, build_site
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -57,17 +57,10 @@ def shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.session, "create_loader", _shared_loader)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server over real HTTP on 127.0.0.1 for the whole session."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
