@@ -8,7 +8,6 @@ already replaced the machine's AWS setup with fake credentials.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ import flask_s3.adapters.s3_bucket as s3_bucket
 import flask_s3.flask.create_all as create_all_module
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Wire, build_site
+from tests.support.aws_env import offline_aws_env
 from tests.support.ports import free_port
 
 if TYPE_CHECKING:
@@ -111,24 +111,13 @@ PACKAGE_ROOT = Path(flask_s3.__file__).resolve().parents[1]
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """The environment of every subprocess: none of the machine's AWS or Flask
-    variables, fake keys, and AWS config files that are empty."""
-    empty = tmp_path / "empty-aws-config"
-    empty.touch()
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "FLASK_", "CLI_SHOP_", "PYTHON"))
-    }
-    env.update(
-        PYTHONPATH=str(PACKAGE_ROOT),
-        PYTHONUNBUFFERED="1",
-        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(empty),
-        AWS_SHARED_CREDENTIALS_FILE=str(empty),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
+    variables, fake keys, AWS config files that are empty, and this session's
+    flask_s3 first on the path."""
+    env = offline_aws_env(
+        tmp_path / "empty-aws-config",
+        FAKE_ACCESS_KEY,
+        FAKE_SECRET_KEY,
+        drop=("FLASK_", "CLI_SHOP_"),
     )
+    env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
     return env
