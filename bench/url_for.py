@@ -21,7 +21,6 @@ this checkout, installed or not, and exits with 1 when a goal is missed.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import flask
+from _peers import PEER_VENV, ensure_peer
 from _provenance import checkout
 from _timing import REPEAT, TARGET_SECONDS, Case, seconds_per_call
 
@@ -43,7 +43,6 @@ sys.path.insert(0, str(REPO / "src"))
 import flask_s3  # noqa: E402
 from flask_s3 import FlaskS3, url_for  # noqa: E402
 
-PEER_VENV = BENCH / ".venvs" / "flask-s3-0.3.3"
 PEER_SCRIPT = BENCH / "_flask_s3_033_peer.py"
 
 FILENAME = "css/app.css"
@@ -204,46 +203,8 @@ def template_row(timings: dict[str, Timing]) -> Row:
 # --- Flask-S3 0.3.3, in its own venv and process -----------------------------
 
 
-def peer_python() -> Path:
-    if os.name == "nt":
-        return PEER_VENV / "Scripts" / "python.exe"
-    return PEER_VENV / "bin" / "python"
-
-
-def ensure_peer_venv() -> Path:
-    """Create or update the 0.3.3 venv; a marker file skips pip once it matches."""
-    requirements = [
-        "Flask-S3==0.3.3",
-        "six",
-        f"flask=={version('flask')}",
-        f"werkzeug=={version('werkzeug')}",
-    ]
-    marker = PEER_VENV / "bench-requirements.txt"
-    wanted = "\n".join(requirements) + "\n"
-    python = peer_python()
-    if python.exists() and marker.exists() and marker.read_text() == wanted:
-        return python
-    print(f"setting up {PEER_VENV.relative_to(REPO)} ...", file=sys.stderr)
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            *requirements,
-        ],
-        check=True,
-    )
-    marker.write_text(wanted)
-    return python
-
-
 def run_peer() -> dict[str, Any]:
-    python = ensure_peer_venv()
+    python = ensure_peer()
     # -E: no PYTHONPATH that could lead to our src/; -s: no user site-packages.
     done = subprocess.run(
         [str(python), "-E", "-s", str(PEER_SCRIPT)],

@@ -8,8 +8,6 @@ already replaced the machine's AWS setup with fake credentials.
 from __future__ import annotations
 
 import functools
-import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +24,8 @@ import flask_s3
 import flask_s3.deploy.preparation as preparation
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Wire, build_site
+from tests.support.aws_env import offline_aws_env
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -56,17 +56,10 @@ def shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.session, "create_loader", _shared_loader)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server over real HTTP on 127.0.0.1 for the whole session."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -117,24 +110,13 @@ PACKAGE_ROOT = Path(flask_s3.__file__).resolve().parents[1]
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """The environment of every subprocess: none of the machine's AWS or Flask
-    variables, fake keys, and AWS config files that are empty."""
-    empty = tmp_path / "empty-aws-config"
-    empty.touch()
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "FLASK_", "CLI_SHOP_", "PYTHON"))
-    }
-    env.update(
-        PYTHONPATH=str(PACKAGE_ROOT),
-        PYTHONUNBUFFERED="1",
-        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
-        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(empty),
-        AWS_SHARED_CREDENTIALS_FILE=str(empty),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
+    variables, fake keys, AWS config files that are empty, and this session's
+    flask_s3 first on the path."""
+    env = offline_aws_env(
+        tmp_path / "empty-aws-config",
+        FAKE_ACCESS_KEY,
+        FAKE_SECRET_KEY,
+        drop=("FLASK_", "CLI_SHOP_"),
     )
+    env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
     return env

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from tests.integration.test_cli import (
     table_rows,
     write_shop,
 )
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -367,13 +367,6 @@ def test_demo(clean_env: dict[str, str], tmp_path: Path) -> None:
     assert "-> 200 OK" in result.stdout
     assert f"GET {css} -> 200 OK" in result.stdout
     assert "Content-Type: text/css" in result.stdout
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def fetch(url: str) -> tuple[int, str, str]:

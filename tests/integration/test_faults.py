@@ -43,17 +43,8 @@ from flask_s3.deploy.publishing import MANIFEST_ATTEMPTS
 from flask_s3.errors import BucketError
 from tests.integration.fault_proxy import (
     INTERNAL_ERROR,
-    MUTATING,
     SLOW_DOWN,
-    Action,
-    Delay,
     FaultProxy,
-    Hold,
-    Hook,
-    Request,
-    ResetRequest,
-    ResetResponse,
-    S3Error,
     all_of,
     is_object_get,
     is_object_put,
@@ -69,6 +60,17 @@ from tests.integration.moto_site import (
     keys_in,
     manifest_of,
     sha1,
+)
+from tests.support.http_messages import Request
+from tests.support.loopback_proxy import MUTATING
+from tests.support.proxy_actions import (
+    Action,
+    Delay,
+    Hold,
+    Hook,
+    ResetRequest,
+    ResetResponse,
+    S3Error,
 )
 
 if TYPE_CHECKING:
