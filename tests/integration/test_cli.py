@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from flask_s3.adapters.objects import Objects
+from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.flask.cli import main
 
@@ -192,7 +193,11 @@ REASONS = {
     "unchanged",
     "unchanged, but S3_ONLY_MODIFIED is off",
     "hashed copy exists",
+    "headers unknown (uploaded by Flask-S3 0.3.x)",
+    "missing in bucket",
+    "changed in bucket",
 }
+ACTIONS = {"upload", "fix headers", "skip"}
 DELETE_REASONS = {
     "no longer exists locally",
     "hashed copy older than S3_PRUNE_KEEP deploys",
@@ -214,7 +219,7 @@ def check_plan_json(text: str) -> dict[str, Any]:
         assert _typed(doc[name], types), (name, doc[name])
     assert doc["format"] == 1
     assert doc["manifest"] in MANIFEST_SOURCES
-    assert set(doc["totals"]) == set(documented["totals"]) == {"upload", "skip"}
+    assert set(doc["totals"]) == set(documented["totals"]) == ACTIONS
     for total in doc["totals"].values():
         assert set(total) == {"count", "bytes"}
         assert _typed(total["count"], (int,))
@@ -224,9 +229,9 @@ def check_plan_json(text: str) -> dict[str, Any]:
         assert set(asset) == set(documented_asset) == set(ASSET_TYPES)
         for name, types in ASSET_TYPES.items():
             assert _typed(asset[name], types), (name, asset)
-        assert asset["action"] in {"upload", "skip"}
+        assert asset["action"] in ACTIONS
         assert asset["reason"] in REASONS
-    for action in ("upload", "skip"):
+    for action in ACTIONS:
         chosen = [asset for asset in doc["assets"] if asset["action"] == action]
         assert doc["totals"][action] == {
             "count": len(chosen),
@@ -380,6 +385,7 @@ def test_plan_upload_plan(
     assert doc["manifest"] == "flask-s3"
     assert doc["totals"] == {
         "upload": {"count": 0, "bytes": 0},
+        "fix headers": {"count": 0, "bytes": 0},
         "skip": {"count": len(KEYS), "bytes": TOTAL_BYTES},
     }
 
@@ -469,7 +475,11 @@ def test_plan_reads_a_0_3_manifest(
     doc = check_plan_json(planned.stdout)
     assert doc["manifest"] == "flask-s3 0.3.x"
     assert doc["bucket_exists"] is True
-    assert actions(doc) == {**all_unchanged(), "static/js/app.js": ("upload", "new")}
+    unknown = ("fix headers", "headers unknown (uploaded by Flask-S3 0.3.x)")
+    assert actions(doc) == {
+        **dict.fromkeys(KEYS, unknown),
+        "static/js/app.js": ("upload", "new"),
+    }
 
 
 def test_upload_failures_exit_1_and_name_the_keys(
@@ -479,10 +489,10 @@ def test_upload_failures_exit_1_and_name_the_keys(
     failing = {"static/img/logo.svg", "catalog/assets/catalog.css"}
     real_upload = Objects.upload
 
-    def flaky_upload(self: Objects, item: PlannedAsset) -> None:
+    def flaky_upload(self: Objects, item: PlannedAsset) -> Stored:
         if item.key in failing:
             raise OSError("simulated network failure")
-        real_upload(self, item)
+        return real_upload(self, item)
 
     with monkeypatch.context() as patched:
         patched.setattr(Objects, "upload", flaky_upload)
@@ -515,7 +525,7 @@ def test_flask_s3_upload_failures_exit_1(
 ) -> None:
     monkeypatch.setenv(ENDPOINT_VARIABLE, moto_endpoint)
 
-    def broken_upload(self: Objects, item: PlannedAsset) -> None:
+    def broken_upload(self: Objects, item: PlannedAsset) -> Stored:
         raise OSError("simulated network failure")
 
     monkeypatch.setattr(Objects, "upload", broken_upload)

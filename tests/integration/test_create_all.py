@@ -24,6 +24,7 @@ import flask_s3.adapters.objects as objects_adapter
 from flask_s3 import UploadFailed, create_all
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError, resolve_settings
+from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.core.upload_result import FailedUpload
 from flask_s3.core.upload_spec import upload_spec
@@ -159,8 +160,15 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
     create_all(site.app)
     raw = body_of(s3, MANIFEST)
     manifest = json.loads(raw)
-    assert set(manifest) == {"entries", "version", "deploys", "unsettled"}
+    assert set(manifest) == {
+        "entries",
+        "version",
+        "deploys",
+        "unsettled",
+        "in_flight",
+    }
     assert manifest["unsettled"] == []
+    assert manifest["in_flight"] == {}
     assert manifest["version"] == 2
     assert manifest["deploys"] == 1
     assert sorted(manifest["entries"]) == VISIBLE_KEYS
@@ -174,9 +182,17 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
             "sha1": sha1(site.body(key)),
             "source": None,
             "deploy": 1,
+            "size": len(site.body(key)),
+            "etag": hashlib.md5(site.body(key)).hexdigest(),
         }, key
     head = s3.head_object(Bucket=BUCKET, Key=MANIFEST)
     assert head["ContentType"] == "application/json"
+
+
+def stored(s3: S3Client, key: str) -> dict[str, Any]:
+    """What the manifest records of the bucket's answer for an object."""
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    return {"size": head["ContentLength"], "etag": head["ETag"].strip('"')}
 
 
 # Bodies
@@ -414,9 +430,11 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
     result = create_all(site.app)
 
     assert sorted(result.uploaded) == sorted([f"{base}static/css/a.css", added])
-    assert sorted(result.skipped) == [
+    # 0.3.x recorded no headers: the unchanged objects get theirs in place.
+    assert sorted(result.fixed) == [
         key for key in keys if key != f"{base}static/css/a.css"
     ]
+    assert result.skipped == ()
     assert body_of(s3, f"{base}static/css/a.css") == b"/* edited since 0.3.x */"
     assert body_of(s3, added) == b"// new since 0.3.x\n"
     manifest = manifest_of(s3, base + MANIFEST)
@@ -430,12 +448,14 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
                 "sha1": sha1(site.body(key.removeprefix(base))),
                 "source": None,
                 "deploy": 1,
+                **stored(s3, key),
             }
             for key in [*keys, added]
         },
         "version": 2,
         "deploys": 1,
         "unsettled": [],
+        "in_flight": {},
     }
     second = create_all(site.app)
     assert second.uploaded == ()
@@ -565,14 +585,14 @@ def inject_faults(monkeypatch: pytest.MonkeyPatch, *doomed: str) -> Faults:
     faults = Faults(set(doomed))
     original = Objects.upload
 
-    def upload(self: Objects, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> Stored:
         faults.attempted.append(item.key)
         if item.key in faults.doomed:
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}},
                 "PutObject",
             )
-        original(self, item)
+        return original(self, item)
 
     monkeypatch.setattr(Objects, "upload", upload)
     return faults

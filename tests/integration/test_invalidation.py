@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from flask_s3 import FlaskS3, UploadFailed, create_all
 from flask_s3.adapters.cloudfront import Distribution
 from flask_s3.adapters.objects import Objects
+from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
 from tests.integration.moto_site import (
     BUCKET,
@@ -398,12 +399,12 @@ def test_changes_of_a_failed_run_are_invalidated_then_and_on_the_retry(
     site.write("static/img/logo.svg", b"<svg/>")
     original = Objects.upload
 
-    def upload(self: Objects, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> Stored:
         if item.key == "static/img/logo.svg":
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject"
             )
-        original(self, item)
+        return original(self, item)
 
     monkeypatch.setattr(Objects, "upload", upload)
     with pytest.raises(UploadFailed) as failed:

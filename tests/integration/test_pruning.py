@@ -20,7 +20,7 @@ import flask_s3.deploy.preparation as preparation
 from flask_s3 import FlaskS3, UploadFailed, create_all
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError
-from flask_s3.core.manifest import Manifest, ManifestEntry, serialize_manifest
+from flask_s3.core.manifest import Manifest, ManifestEntry, Stored, serialize_manifest
 from flask_s3.core.upload_plan import PlannedAsset
 from tests.integration.moto_site import (
     BUCKET,
@@ -331,13 +331,13 @@ def fail_uploads_of(monkeypatch: pytest.MonkeyPatch, *keys: str) -> set[str]:
     doomed = set(keys)
     original = Objects.upload
 
-    def upload(self: Objects, item: PlannedAsset) -> None:
+    def upload(self: Objects, item: PlannedAsset) -> Stored:
         if item.key in doomed:
             raise ClientError(
                 {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}},
                 "PutObject",
             )
-        original(self, item)
+        return original(self, item)
 
     monkeypatch.setattr(Objects, "upload", upload)
     return doomed

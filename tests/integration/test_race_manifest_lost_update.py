@@ -11,6 +11,7 @@ import pytest
 
 import flask_s3.deploy.publishing as publishing
 from flask_s3.adapters.manifest_store import ManifestStore
+from flask_s3.core.manifest import Manifest
 from tests.integration.moto_site import BUCKET, MANIFEST, keys_in, manifest_of
 from tests.integration.test_concurrency import (
     app_with_files,
@@ -53,10 +54,10 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
     original_write = publishing.write_manifest
     original_read = ManifestStore.read
 
-    def write_manifest(*args: Any, **kwargs: Any) -> None:
+    def write_manifest(*args: Any, **kwargs: Any) -> Manifest:
         writing.active = True
         try:
-            original_write(*args, **kwargs)
+            return original_write(*args, **kwargs)
         finally:
             writing.active = False
 

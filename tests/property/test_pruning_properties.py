@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flask_s3.core import resolve_settings
-from flask_s3.core.manifest import Manifest, ManifestEntry, settled
+from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.pruning import DeleteReason
 from flask_s3.core.static_assets import Asset, StaticRoot
 from flask_s3.core.upload_plan import LocalFile, plan_uploads
+from tests.runs import settled_of
 
 ROOT = StaticRoot("/srv/static", "/static")
 NAMES = ["a.css", "b.js", "c.png", "d/e.svg", ".hidden"]
@@ -80,5 +81,5 @@ def test_pruning_deletes_only_recorded_keys_that_are_gone(
     for key, entry in remote.entries.items():
         if entry.source is not None and entry.deploy > plan.deploy - keep:
             assert key not in deleted
-    after = settled(plan.record(), [item.key for item in plan.uploads], without=deleted)
+    after = settled_of(plan, [item.key for item in plan.uploads], pruning=True)
     assert not set(deleted) & after.entries.keys()

@@ -5,11 +5,12 @@ import pytest
 from flask_s3.core import resolve_settings
 from flask_s3.core.hashed_copies import IMMUTABLE_CACHE_CONTROL, hashed_name
 from flask_s3.core.invalidation import MAX_PATHS, invalidation_paths
-from flask_s3.core.manifest import Manifest, ManifestEntry, settled
+from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.pruning import DeleteReason
 from flask_s3.core.static_assets import Asset, StaticRoot
 from flask_s3.core.upload_plan import Action, LocalFile, Reason, plan_uploads
 from flask_s3.core.upload_spec import upload_spec
+from tests.runs import settled_of
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 ROOT = StaticRoot("/srv/static", "/static")
@@ -79,7 +80,7 @@ def test_an_existing_fingerprinted_copy_is_skipped_even_when_sending_everything(
     plain, copy = plan.items
     assert (plain.action, plain.reason) == (Action.UPLOAD, Reason.NEW)
     assert (copy.action, copy.reason) == (Action.SKIP, Reason.HASHED_COPY_EXISTS)
-    after = settled(plan.record(), [plain.key])
+    after = settled_of(plan, [plain.key])
     assert after.entries[copy_key] == ManifestEntry(SHA, "old-spec", "static/a.css", 4)
 
 
@@ -87,10 +88,10 @@ def test_the_deploy_number_advances_only_when_something_is_uploaded() -> None:
     settings = resolve_settings({"S3_ONLY_MODIFIED": True})
     first = plan_uploads(settings, [local("a.css")], Manifest(), acl=None)
     assert first.deploy == 1
-    recorded = settled(first.record(), [item.key for item in first.uploads])
+    recorded = settled_of(first, [item.key for item in first.uploads])
     again = plan_uploads(settings, [local("a.css")], recorded, acl=None)
     assert (again.uploads, again.deploy) == ([], 1)
-    assert settled(again.record(), []) == recorded
+    assert settled_of(again, []) == recorded
 
 
 def manifest_for_pruning() -> Manifest:
@@ -163,7 +164,7 @@ def test_manifest_after_drops_what_is_deleted() -> None:
     settings = resolve_settings({"S3_PRUNE": True, "S3_ONLY_MODIFIED": True})
     plan = plan_uploads(settings, [], manifest_for_pruning(), acl=None)
     doomed = [delete.key for delete in plan.deletes]
-    after = settled(plan.record(), [], without=doomed)
+    after = settled_of(plan, [], pruning=True)
     assert not set(doomed) & after.entries.keys()
     assert set(after.entries) | set(doomed) == set(manifest_for_pruning().entries)
 

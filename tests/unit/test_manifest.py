@@ -5,16 +5,19 @@ import json
 import pytest
 
 from flask_s3.core.manifest import (
+    Change,
     Manifest,
     ManifestEntry,
-    ManifestError,
+    apply,
     manifest_from,
     manifest_key,
     parse_legacy_hashes,
     parse_manifest,
-    rebase,
     serialize_manifest,
 )
+from flask_s3.errors import ManifestError
+
+NO_ANSWER = {"source": None, "deploy": 0, "size": None, "etag": None}
 
 
 def test_round_trip_and_stable_bytes() -> None:
@@ -25,12 +28,13 @@ def test_round_trip_and_stable_bytes() -> None:
     assert parse_manifest(body) == manifest
     assert json.loads(body) == {
         "entries": {
-            "a": {"sha1": "1" * 40, "spec_digest": None, "source": None, "deploy": 0},
-            "b": {"sha1": "2" * 40, "spec_digest": "f", "source": None, "deploy": 0},
+            "a": {**NO_ANSWER, "sha1": "1" * 40, "spec_digest": None},
+            "b": {**NO_ANSWER, "sha1": "2" * 40, "spec_digest": "f"},
         },
         "version": 2,
         "deploys": 0,
         "unsettled": [],
+        "in_flight": {},
     }
     assert body == serialize_manifest(
         Manifest(dict(reversed(list(manifest.entries.items()))))
@@ -86,15 +90,14 @@ def test_manifest_from_prefers_ours_then_legacy_then_nothing() -> None:
     assert manifest_from(None, None) == (Manifest(), "none")
 
 
-def test_rebase_keeps_another_runs_unsettled_keys_and_drops_what_we_settled() -> None:
+def test_a_change_keeps_another_runs_unsettled_keys_and_drops_what_it_settled() -> None:
     base = Manifest(unsettled=("static/a.css", "static/b.css"))
-    ours = Manifest(unsettled=("static/b.css", "static/c.css"))  # settled a, added c
     latest = Manifest(unsettled=("static/a.css", "static/b.css", "static/z.css"))
-    assert rebase(ours, base, latest).unsettled == (
-        "static/b.css",
-        "static/c.css",
-        "static/z.css",
+    change = Change(
+        unsettle=frozenset({"static/c.css"}), settle=frozenset({"static/a.css"})
     )
+    merged = apply(change, base=base, latest=latest, run="r", now=0.0)
+    assert merged.unsettled == ("static/b.css", "static/c.css", "static/z.css")
 
 
 def test_format_1_is_read_under_todays_field_names() -> None:

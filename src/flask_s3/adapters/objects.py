@@ -1,7 +1,9 @@
-"""Objects in the bucket: sending one asset, and deleting keys in batches.
+"""Objects in the bucket: sending one asset, fixing its headers in place,
+listing what is there, and deleting keys in batches.
 
 Big files stream from their path in parts, and gzip goes through a spool that
 moves to disk when large, so memory stays flat whatever the asset's size.
+Each write returns what the bucket answered (size, ETag), for the record.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from flask_s3.adapters.aws import describe_error, translated
 from flask_s3.adapters.file_hashes import stamp_of
-from flask_s3.core.upload_plan import PlannedAsset
+from flask_s3.core.manifest import Stored
+from flask_s3.core.upload_plan import Listed, PlannedAsset
 from flask_s3.errors import FileChanged
 
 if TYPE_CHECKING:
@@ -71,15 +74,54 @@ class Objects:
                 )
         return failures
 
-    def upload(self, item: PlannedAsset) -> None:
+    def upload(self, item: PlannedAsset) -> Stored:
         """Send one asset. A file whose stamp moved since it was hashed fails,
         whatever arrived: its hash would be a lie."""
         with translated("PutObject", self.bucket, item.key):
-            self._send(item)
+            stored = self._send(item)
         if item.stamp is not None and _stamp(item.asset.local_path) != item.stamp:
             raise FileChanged("the file changed while it was uploaded; run again")
+        return stored
 
-    def _send(self, item: PlannedAsset) -> None:
+    def fix_headers(self, item: PlannedAsset) -> Stored:
+        """Serve an object's bytes with the planned headers, by copying it
+        onto itself; the bytes never travel. An object that is stored
+        compressed, or is to be, has to be sent again instead: a copy cannot
+        change its body."""
+        with translated("HeadObject", self.bucket, item.key):
+            head = self.client.head_object(Bucket=self.bucket, Key=item.key)
+        if item.spec.gzip or head.get("ContentEncoding"):
+            return self.upload(item)
+        arguments: Any = item.spec.put_arguments()
+        with translated("CopyObject", self.bucket, item.key):
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=item.key,
+                CopySource={"Bucket": self.bucket, "Key": item.key},
+                MetadataDirective="REPLACE",
+                **arguments,
+            )
+        etag = response.get("CopyObjectResult", {}).get("ETag")
+        return Stored(head.get("ContentLength"), _unquoted(etag))
+
+    def listing(self, prefixes: Sequence[str]) -> dict[str, Listed]:
+        """Every object under these prefixes: one request per 1,000 keys."""
+        found: dict[str, Listed] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        for prefix in prefixes:
+            with translated("ListObjectsV2", self.bucket, prefix or None):
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                    for item in page.get("Contents", []):
+                        etag = _unquoted(item.get("ETag")) or ""
+                        found[item["Key"]] = (item.get("Size", 0), etag)
+        return found
+
+    def _stored(self, key: str) -> Stored:
+        """What a multipart upload stored: s3transfer does not say."""
+        head = self.client.head_object(Bucket=self.bucket, Key=key)
+        return Stored(head.get("ContentLength"), _unquoted(head.get("ETag")))
+
+    def _send(self, item: PlannedAsset) -> Stored:
         arguments: Any = item.spec.put_arguments()
         path = item.asset.local_path
         if item.spec.gzip:
@@ -87,24 +129,23 @@ class Objects:
                 size = body.seek(0, 2)
                 body.seek(0)
                 if size < MULTIPART_THRESHOLD:
-                    self._put(body, size, item.key, arguments)
-                else:
-                    self.client.upload_fileobj(
-                        body,
-                        self.bucket,
-                        item.key,
-                        ExtraArgs=arguments,
-                        Config=self._spool,
-                    )
-            return
+                    return self._put(body, size, item.key, arguments)
+                self.client.upload_fileobj(
+                    body,
+                    self.bucket,
+                    item.key,
+                    ExtraArgs=arguments,
+                    Config=self._spool,
+                )
+            return self._stored(item.key)
         size = os.stat(path).st_size
         if size < MULTIPART_THRESHOLD:
             with open(path, "rb") as source:
-                self._put(source, size, item.key, arguments, sha1=item.sha1)
-        else:
-            self.client.upload_file(
-                path, self.bucket, item.key, ExtraArgs=arguments, Config=self._transfer
-            )
+                return self._put(source, size, item.key, arguments, sha1=item.sha1)
+        self.client.upload_file(
+            path, self.bucket, item.key, ExtraArgs=arguments, Config=self._transfer
+        )
+        return self._stored(item.key)
 
     def _put(
         self,
@@ -114,7 +155,7 @@ class Objects:
         arguments: Any,
         *,
         sha1: str | None = None,
-    ) -> None:
+    ) -> Stored:
         """Small bodies go as bytes: botocore sends a file object with
         'Expect: 100-continue', which costs a round trip per object. Bytes
         read whole are checked against the planned ``sha1`` before sending."""
@@ -124,7 +165,14 @@ class Objects:
             digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()
             if sha1 is not None and digest != sha1:
                 raise FileChanged("the file changed after it was planned; run again")
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=payload, **arguments)
+        response = self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=payload, **arguments
+        )
+        return Stored(size, _unquoted(response.get("ETag")))
+
+
+def _unquoted(etag: str | None) -> str | None:
+    return etag.strip('"') if etag else None
 
 
 def _stamp(path: str) -> tuple[int, int, int] | None:

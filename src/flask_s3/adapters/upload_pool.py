@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import TypeVar
 
 from flask_s3.adapters.aws import describe_error
 from flask_s3.core.upload_plan import PlannedAsset
@@ -19,13 +20,14 @@ from flask_s3.core.upload_result import FailedUpload
 
 OnDone = Callable[[PlannedAsset, bool], None]
 """Told of each upload as it ends, and whether it arrived (progress bars)."""
+T = TypeVar("T")
 
 
 def upload_all(
-    send: Callable[[PlannedAsset], None],
+    send: Callable[[PlannedAsset], T],
     items: Sequence[PlannedAsset],
     concurrency: int,
-    arrived: list[PlannedAsset],
+    arrived: list[tuple[PlannedAsset, T]],
     failed: list[FailedUpload],
     on_done: OnDone | None,
 ) -> None:
@@ -36,8 +38,8 @@ def upload_all(
         return
 
     def run(item: PlannedAsset) -> None:
-        send(item)
-        arrived.append(item)
+        answer = send(item)
+        arrived.append((item, answer))
 
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
         futures: dict[Future[None], PlannedAsset] = {}

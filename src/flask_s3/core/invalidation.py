@@ -17,7 +17,13 @@ from flask_s3.core.pruning import DeleteReason
 from flask_s3.core.upload_plan import Action, Reason, UploadPlan
 
 MAX_PATHS = 15
-_CHANGED = (Reason.CONTENT_CHANGED, Reason.SETTINGS_CHANGED)
+_CHANGED = (
+    Reason.CONTENT_CHANGED,
+    Reason.SETTINGS_CHANGED,
+    Reason.HEADERS_UNKNOWN,
+    Reason.MISSING_IN_BUCKET,
+    Reason.CHANGED_IN_BUCKET,
+)
 
 
 def invalidation_paths(
@@ -29,7 +35,7 @@ def invalidation_paths(
     and ``deleted`` default to everything planned, which is what ``plan``
     shows."""
     landed = (
-        {item.key for item in plan.items if item.action is Action.UPLOAD}
+        {item.key for item in plan.items if item.action is not Action.SKIP}
         if arrived is None
         else set(arrived)
     )

@@ -66,7 +66,8 @@ class PlanReport:
 
     @property
     def has_changes(self) -> bool:
-        return self.totals["upload"].count > 0 or bool(self.deletes)
+        sent = self.totals["upload"].count + self.totals["fix headers"].count
+        return sent > 0 or bool(self.deletes)
 
 
 def plan_report(

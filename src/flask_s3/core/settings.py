@@ -109,8 +109,7 @@ class Settings:
     cache_busting: CacheBusting = _setting(
         "off",
         *_both("CACHE_BUSTING"),
-        expects="True or 'query' (a ?v= hash), 'filename' (hashed copies), "
-        "or False",
+        expects="True or 'query' (a ?v= hash), 'filename' (hashed copies), or False",
     )
     access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
     secret_access_key: str | None = attrs.field(

@@ -93,3 +93,14 @@ def discover_assets(
             owners[asset.key] = asset
             assets.append(asset)
     return assets
+
+
+def key_scope(settings: Settings, roots: Iterable[StaticRoot]) -> tuple[str, ...]:
+    """The key prefixes this app owns: ``S3_PREFIX`` and each static URL path.
+    A run reads, records and prunes only keys under them, so apps that share
+    a bucket (and even a prefix) never touch each other's objects."""
+    return tuple(sorted({object_key(settings, root.url_path, "") for root in roots}))
+
+
+def in_scope(key: str, scope: Iterable[str]) -> bool:
+    return any(key.startswith(prefix) for prefix in scope)

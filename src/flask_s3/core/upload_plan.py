@@ -1,14 +1,15 @@
-"""Deciding, per asset, whether to upload it and why; and what to prune.
+"""Deciding, per asset, whether to send it and why; and what to prune.
 
-The plan is computed from local hashes and the remote manifest only, so it can
-be shown (``plan``) before it is carried out. What the run may then record is
-its `RunRecord`, whose transitions the manifest module owns.
+The plan is computed from local hashes, the remote manifest and, with
+``--verify``, a listing of the bucket, so it can be shown (``plan``) before it
+is carried out. What the run may then record is its `RunRecord`, whose
+transitions the manifest package owns.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -20,9 +21,15 @@ from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset
 from flask_s3.core.upload_spec import UploadSpec, upload_spec
 
+Listed = tuple[int, str]
+"""An object as a bucket listing shows it: size and unquoted ETag."""
+
 
 class Action(enum.Enum):
     UPLOAD = "upload"
+    FIX_HEADERS = "fix headers"
+    """Copy the object onto itself with the planned headers: the bytes are
+    right, only how they are served is not known."""
     SKIP = "skip"
 
 
@@ -30,9 +37,15 @@ class Reason(enum.Enum):
     NEW = "new"
     CONTENT_CHANGED = "content changed"
     SETTINGS_CHANGED = "upload settings changed"
+    HEADERS_UNKNOWN = "headers unknown (uploaded by Flask-S3 0.3.x)"
+    MISSING_IN_BUCKET = "missing in bucket"
+    CHANGED_IN_BUCKET = "changed in bucket"
     UNCHANGED = "unchanged"
     ONLY_MODIFIED_OFF = "unchanged, but S3_ONLY_MODIFIED is off"
     HASHED_COPY_EXISTS = "hashed copy exists"
+
+
+_SENT = (Action.UPLOAD, Action.FIX_HEADERS)
 
 
 @attrs.frozen
@@ -64,12 +77,35 @@ class PlannedAsset:
         return self.asset.key
 
 
-def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
+def _damage(entry: ManifestEntry, listed: Listed | None) -> Reason | None:
+    """What a listing says of a recorded object, compared on what the record
+    knows (0.3.x recorded neither size nor ETag)."""
+    if listed is None:
+        return Reason.MISSING_IN_BUCKET
+    size, etag = listed
+    if (entry.size is not None and entry.size != size) or (
+        entry.etag is not None and entry.etag != etag
+    ):
+        return Reason.CHANGED_IN_BUCKET
+    return None
+
+
+def _reason(
+    entry: ManifestEntry | None,
+    sha1: str,
+    spec: UploadSpec,
+    listing: Mapping[str, Listed] | None,
+    key: str,
+) -> Reason:
     if entry is None:
         return Reason.NEW
+    if listing is not None and (damage := _damage(entry, listing.get(key))):
+        return damage
     if entry.sha1 != sha1:
         return Reason.CONTENT_CHANGED
-    if entry.spec_digest is not None and entry.spec_digest != spec.digest:
+    if entry.spec_digest is None:
+        return Reason.HEADERS_UNKNOWN
+    if entry.spec_digest != spec.digest:
         return Reason.SETTINGS_CHANGED
     return Reason.UNCHANGED
 
@@ -78,15 +114,23 @@ def _reason(entry: ManifestEntry | None, sha1: str, spec: UploadSpec) -> Reason:
 class UploadPlan:
     items: tuple[PlannedAsset, ...]
     remote: Manifest
+    """The record planned against: this app's keys of its manifest, or of
+    0.3.x's ``.file-hashes`` where it has no manifest yet."""
     deploy: int
     """This run's deploy number: one more than the last if any content was
     added, changed or removed; a run that changes nothing is not a new
     version of the site."""
     deletes: tuple[PlannedDelete, ...] = ()
+    read: Manifest = attrs.field(factory=Manifest)
+    """The manifest as read, which this run's changes are measured against."""
 
     @property
     def uploads(self) -> list[PlannedAsset]:
         return [item for item in self.items if item.action is Action.UPLOAD]
+
+    @property
+    def fixes(self) -> list[PlannedAsset]:
+        return [item for item in self.items if item.action is Action.FIX_HEADERS]
 
     @property
     def skips(self) -> list[PlannedAsset]:
@@ -94,7 +138,7 @@ class UploadPlan:
 
     def record(self) -> RunRecord:
         return RunRecord(
-            read=self.remote,
+            read=self.read,
             deploy=self.deploy,
             entries=FrozenDict(
                 (
@@ -105,22 +149,26 @@ class UploadPlan:
                 )
                 for item in self.items
             ),
-            sending=frozenset(item.key for item in self.uploads),
-            kept_copies=frozenset(
-                item.key
-                for item in self.items
-                if item.reason is Reason.HASHED_COPY_EXISTS
-            ),
+            sending=frozenset(item.key for item in self.items if item.action in _SENT),
+            skipped=frozenset(item.key for item in self.skips),
+            deleting=frozenset(delete.key for delete in self.deletes),
         )
 
 
 def _planned(
-    settings: Settings, local: LocalFile, remote: Manifest, acl: str | None
+    settings: Settings,
+    local: LocalFile,
+    remote: Manifest,
+    acl: str | None,
+    listing: Mapping[str, Listed] | None,
 ) -> list[PlannedAsset]:
+    key = local.asset.key
     spec = upload_spec(settings, local.asset.relative_path, acl=acl)
-    reason = _reason(remote.entries.get(local.asset.key), local.sha1, spec)
+    reason = _reason(remote.entries.get(key), local.sha1, spec, listing, key)
     action = Action.UPLOAD
-    if reason is Reason.UNCHANGED:
+    if reason is Reason.HEADERS_UNKNOWN:
+        action = Action.FIX_HEADERS
+    elif reason is Reason.UNCHANGED:
         if settings.only_modified:
             action = Action.SKIP
         else:
@@ -131,19 +179,24 @@ def _planned(
         )
     ]
     if settings.cache_busting == "filename":
-        key = hashed_name(local.asset.key, local.sha1)
-        exists = key in remote.entries  # its name proves its content
+        copy = hashed_name(key, local.sha1)
+        entry = remote.entries.get(copy)
+        # Its name proves its content, unless a listing says it is damaged.
+        copy_reason = Reason.NEW if entry is None else Reason.HASHED_COPY_EXISTS
+        if entry is not None and listing is not None:
+            copy_reason = _damage(entry, listing.get(copy)) or copy_reason
+        exists = copy_reason is Reason.HASHED_COPY_EXISTS
         items.append(
             PlannedAsset(
-                attrs.evolve(local.asset, key=key),
+                attrs.evolve(local.asset, key=copy),
                 local.sha1,
                 local.size,
                 upload_spec(
                     settings, local.asset.relative_path, acl=acl, immutable=True
                 ),
                 Action.SKIP if exists else Action.UPLOAD,
-                Reason.HASHED_COPY_EXISTS if exists else Reason.NEW,
-                source=local.asset.key,
+                copy_reason,
+                source=key,
                 stamp=local.stamp,
             )
         )
@@ -157,12 +210,18 @@ def plan_uploads(
     *,
     acl: str | None,
     local_keys: frozenset[str] = frozenset(),
+    read: Manifest | None = None,
+    listing: Mapping[str, Listed] | None = None,
 ) -> UploadPlan:
     """Upload what is new or changed (everything, unless S3_ONLY_MODIFIED), and
     under S3_PRUNE delete what the manifest recorded and is gone. ``local_keys``
-    are the keys of every local file, filtered out or hidden ones included."""
+    are the keys of every local file, filtered out or hidden ones included;
+    ``read`` is the manifest as read, when ``remote`` is not it; ``listing``,
+    the bucket's objects under this app's keys, when verifying."""
     items = tuple(
-        item for local in local_files for item in _planned(settings, local, remote, acl)
+        item
+        for local in local_files
+        for item in _planned(settings, local, remote, acl, listing)
     )
     # A new version of the site is content added, changed or pruned; re-sending
     # unchanged files (S3_ONLY_MODIFIED off) or new headers must not age the
@@ -185,4 +244,4 @@ def plan_uploads(
             deploy=deploy,
             keep=settings.prune_keep,
         )
-    return UploadPlan(items, remote, deploy, deletes)
+    return UploadPlan(items, remote, deploy, deletes, remote if read is None else read)

@@ -19,6 +19,8 @@ class UploadResult:
     failed: tuple[FailedUpload, ...]
     bytes_uploaded: int
     seconds: float
+    fixed: tuple[str, ...] = ()
+    """Objects whose headers were replaced in place (0.3.x migration)."""
     deleted: tuple[str, ...] = ()
     invalidation_id: str | None = None
     warnings: tuple[str, ...] = ()

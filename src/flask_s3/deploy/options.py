@@ -24,6 +24,9 @@ class DeployOptions:
     put_bucket_acl: bool = True
     prune: bool = False
     """Prune in this run even if S3_PRUNE is off (the CLI's --prune)."""
+    verify: bool = False
+    """List the bucket and compare it with the record, re-sending what is
+    missing or changed (the CLI's --verify); otherwise the record is trusted."""
 
 
 def run_settings(settings: Settings, options: DeployOptions) -> RunSettings:

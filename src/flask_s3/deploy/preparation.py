@@ -8,7 +8,7 @@ out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -17,16 +17,23 @@ import attrs
 from flask_s3.adapters.aws import Credentials, make_s3_client, translated
 from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.adapters.cloudfront import Distribution, make_cloudfront_client
+from flask_s3.adapters.objects import Objects
 from flask_s3.adapters.static_files import hash_assets, list_static_root
 from flask_s3.core.bucket_survey import (
     BucketSurvey,
     missing_bucket,
     public_read_warnings,
 )
+from flask_s3.core.manifest import Manifest
 from flask_s3.core.plan_report import PlanReport, plan_report
 from flask_s3.core.settings import RunSettings, Settings
-from flask_s3.core.static_assets import StaticRoot, discover_assets
-from flask_s3.core.upload_plan import LocalFile, UploadPlan, plan_uploads
+from flask_s3.core.static_assets import (
+    StaticRoot,
+    discover_assets,
+    in_scope,
+    key_scope,
+)
+from flask_s3.core.upload_plan import Listed, LocalFile, UploadPlan, plan_uploads
 from flask_s3.deploy.options import DeployOptions, credentials, run_settings
 
 if TYPE_CHECKING:
@@ -69,13 +76,51 @@ def read_local_tree(
     )
 
 
+def _scoped(manifest: Manifest, scope: Sequence[str]) -> Manifest:
+    """The record of this app's keys only: another app's entries in a shared
+    manifest, or 0.3.x's record of another site, are neither planned against
+    nor pruned."""
+    return attrs.evolve(
+        manifest,
+        entries={k: v for k, v in manifest.entries.items() if in_scope(k, scope)},
+        unsettled=[key for key in manifest.unsettled if in_scope(key, scope)],
+    )
+
+
 def _plan_against(
-    run: RunSettings, local: LocalTree, survey: BucketSurvey
+    run: RunSettings,
+    roots: Sequence[StaticRoot],
+    local: LocalTree,
+    survey: BucketSurvey,
+    listing: Mapping[str, Listed] | None,
 ) -> UploadPlan:
     acl = run.settings.object_acl if survey.accepts_acls else None
+    ours = survey.manifest_source == "flask-s3"
     return plan_uploads(
-        run.settings, local.files, survey.manifest, acl=acl, local_keys=local.keys
+        run.settings,
+        local.files,
+        _scoped(survey.manifest, key_scope(run.settings, roots)),
+        acl=acl,
+        local_keys=local.keys,
+        read=survey.manifest if ours else Manifest(),
+        listing=listing,
     )
+
+
+def _listing(
+    client: S3Client,
+    run: RunSettings,
+    roots: Sequence[StaticRoot],
+    survey: BucketSurvey,
+    options: DeployOptions,
+) -> dict[str, Listed] | None:
+    """With ``verify``, what the bucket holds under this app's keys."""
+    if not options.verify:
+        return None
+    if not survey.exists:
+        return {}
+    scope = key_scope(run.settings, roots)
+    return Objects(client, run.bucket).listing(scope)
 
 
 def _surveyed(
@@ -125,12 +170,15 @@ def plan(
     """What an upload would do, writing nothing. Offline, against an empty
     bucket, without credentials or network."""
     run = run_settings(settings, options)
+    listing = None
     if offline:
         local, survey = read_local_tree(roots, run, options), missing_bucket()
     else:
         client = _client(run, options, s3_client)
         local, survey = _surveyed(roots, run, options, Surveyor(client, run.bucket))
-    return Planned(run, _plan_against(run, local, survey), survey, offline)
+        listing = _listing(client, run, roots, survey, options)
+    plan = _plan_against(run, roots, local, survey, listing)
+    return Planned(run, plan, survey, offline)
 
 
 @attrs.frozen
@@ -175,4 +223,6 @@ def prepare(
         invalidate = Distribution(
             cloudfront, settings.cloudfront_distribution_id
         ).invalidate
-    return Prepared(run, client, survey, _plan_against(run, local, survey), invalidate)
+    listing = _listing(client, run, roots, survey, options)
+    plan = _plan_against(run, roots, local, survey, listing)
+    return Prepared(run, client, survey, plan, invalidate)

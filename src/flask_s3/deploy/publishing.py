@@ -1,20 +1,22 @@
 """Carrying out a prepared plan: the order of the steps that keeps the
 manifest honest (see `flask_s3.core.manifest` for the invariant).
 
-1. Record `pending`: the read record without the keys about to be replaced.
-2. Upload, concurrently; each arrival is recorded as it lands.
-3. Record `settled`: what arrived, without what failed or is to be pruned.
-4. Prune, only after a complete upload, and re-record what could not go.
+1. Record `pending`: drop what will be overwritten, mark what is in flight.
+2. Upload and fix headers, concurrently; each arrival is noted as it lands.
+3. Record `settled`: claim what arrived, drop what failed.
+4. Prune, only after a complete upload, and record `pruned`.
 5. Invalidate the CDN paths that changed.
 
-Every write goes through `write_manifest`, which replays this run's change
-onto whatever a concurrent run stored meanwhile.
+Every write goes through `write_manifest`, which applies this run's change
+onto whatever the bucket holds at that moment.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -24,19 +26,19 @@ from flask_s3.adapters.objects import Objects
 from flask_s3.adapters.upload_pool import OnDone, upload_all
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import (
+    Change,
     Manifest,
     RunRecord,
+    Stored,
+    apply,
     manifest_key,
     parse_manifest,
-    pending,
-    rebase,
     serialize_manifest,
-    settled,
 )
-from flask_s3.core.upload_plan import PlannedAsset
+from flask_s3.core.upload_plan import Action, PlannedAsset
 from flask_s3.core.upload_result import FailedUpload, UploadResult
 from flask_s3.deploy.preparation import Prepared
-from flask_s3.errors import BucketError, UploadFailed
+from flask_s3.errors import BucketError, S3Error, UploadFailed
 
 logger = logging.getLogger("flask_s3")
 
@@ -44,16 +46,26 @@ MANIFEST_ATTEMPTS = 5
 
 
 def write_manifest(
-    store: ManifestStore, key: str, ours: Manifest, *, base: Manifest
-) -> None:
-    """Write ``ours``, a change made to ``base``, onto whatever record the
-    bucket holds by now. The swap is conditional on the ETag read, and a race
-    lost to another run is replayed onto what that run wrote."""
+    store: ManifestStore,
+    key: str,
+    change: Change,
+    *,
+    base: Manifest,
+    run: str,
+    now: float,
+) -> Manifest:
+    """Apply ``change`` onto whatever record the bucket holds by now, and
+    return what was written. The swap is conditional on the ETag read, and a
+    race lost to another run is replayed onto what that run wrote. A bucket
+    with no manifest yet starts from an empty one, never from 0.3.x's."""
     for _ in range(MANIFEST_ATTEMPTS):
         current, etag = store.read(key)
-        latest = parse_manifest(current) if current is not None else base
-        if store.swap(key, etag, serialize_manifest(rebase(ours, base, latest))):
-            return
+        latest = parse_manifest(current) if current is not None else Manifest()
+        result = apply(change, base=base, latest=latest, run=run, now=now)
+        if result == latest and current is not None:
+            return latest
+        if store.swap(key, etag, serialize_manifest(result)):
+            return result
     raise BucketError(
         f"the manifest of bucket {store.bucket!r} kept changing under this run "
         "(other uploads running at once?); run the upload again",
@@ -65,23 +77,42 @@ def write_manifest(
 
 @attrs.define
 class _Recorder:
-    """The run's manifest writes, each rebased on the record this run last
-    wrote, so that what it settles itself is not taken for another run's."""
+    """The run's manifest writes. Each is measured against the record this
+    run last wrote, so that its own earlier writes are not taken for another
+    run's."""
 
     store: ManifestStore
     key: str
     written: Manifest
+    run: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    clock: Callable[[], float] = time.time
 
-    def write(self, manifest: Manifest) -> None:
-        write_manifest(self.store, self.key, manifest, base=self.written)
-        self.written = manifest
+    def write(self, change: Change) -> None:
+        base = self.written
+        if (
+            apply(change, base=base, latest=base, run=self.run, now=self.clock())
+            == base
+        ):
+            return  # nothing to say: a no-change run makes no request
+        self.written = write_manifest(
+            self.store, self.key, change, base=base, run=self.run, now=self.clock()
+        )
+
+
+def _send(objects: Objects) -> Callable[[PlannedAsset], Stored]:
+    def send(item: PlannedAsset) -> Stored:
+        if item.action is Action.FIX_HEADERS:
+            return objects.fix_headers(item)
+        return objects.upload(item)
+
+    return send
 
 
 def publish(
     prepared: Prepared, *, started: float, on_done: OnDone | None = None
 ) -> UploadResult:
-    """Upload what the plan says, then prune and invalidate; raise
-    `UploadFailed` unless every upload arrived. ``started`` is the
+    """Send what the plan says, then prune and invalidate; raise
+    `UploadFailed` unless everything arrived. ``started`` is the
     ``time.monotonic()`` the run's timing counts from."""
     plan, settings = prepared.plan, prepared.run.settings
     bucket = prepared.run.bucket
@@ -89,18 +120,17 @@ def publish(
     recorder = _Recorder(
         ManifestStore(prepared.client, bucket),
         manifest_key(settings.prefix),
-        plan.remote,
+        record.read,
     )
-    before = pending(record)
-    if before is not None:
-        recorder.write(before)
+    recorder.write(record.pending())
     objects = Objects(prepared.client, bucket)
-    arrived: list[PlannedAsset] = []
+    sending = [*plan.uploads, *plan.fixes]
+    arrived: list[tuple[PlannedAsset, Stored]] = []
     failed: list[FailedUpload] = []
     try:
         upload_all(
-            objects.upload,
-            plan.uploads,
+            _send(objects),
+            sending,
             settings.upload_concurrency,
             arrived,
             failed,
@@ -109,36 +139,38 @@ def publish(
     except BaseException:
         _record_interrupted(recorder, record, arrived)
         raise
-    uploaded = tuple(item.key for item in arrived)
+    stored = {item.key: answer for item, answer in arrived}
     # Prune only after a complete upload: pages of a half-deployed site may
     # still need what would go.
-    doomed = [] if failed else [delete.key for delete in plan.deletes]
-    final = settled(record, uploaded, without=doomed)
+    pruning = not failed and bool(record.deleting)
     unrecorded: Exception | None = None
-    if final != plan.remote:
-        try:
-            recorder.write(final)
-        except Exception as exc:
-            unrecorded = exc
+    try:
+        recorder.write(record.settled(stored, pruning=pruning))
+    except Exception as exc:
+        unrecorded = exc
     warnings: list[str] = []
     deleted: list[str] = []
-    if unrecorded is None and doomed:
-        deleted = _prune(objects, recorder, record, uploaded, doomed, warnings)
+    if unrecorded is None and pruning:
+        deleted = _prune(objects, recorder, record, warnings)
     # What changed is invalidated even when other uploads failed: the next run
     # sees these files as unchanged and would never tell the CDN.
-    invalidation_id = _invalidate(prepared, uploaded, deleted, warnings)
+    invalidation_id = _invalidate(prepared, list(stored), deleted, warnings)
     for warning in warnings:
         logger.warning("%s", warning)
     result = UploadResult(
-        uploaded=uploaded,
+        uploaded=tuple(i.key for i, _ in arrived if i.action is Action.UPLOAD),
         skipped=tuple(item.key for item in plan.skips),
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
-        bytes_uploaded=sum(item.size for item in arrived),
+        bytes_uploaded=sum(i.size for i, _ in arrived if i.action is Action.UPLOAD),
         seconds=time.monotonic() - started,
+        fixed=tuple(i.key for i, _ in arrived if i.action is Action.FIX_HEADERS),
         deleted=tuple(deleted),
         invalidation_id=invalidation_id,
         warnings=tuple(warnings),
     )
+    vanished = _vanished(bucket, result, unrecorded)
+    if vanished is not None:
+        raise vanished from unrecorded
     if unrecorded is not None:
         raise UploadFailed(
             result,
@@ -150,13 +182,38 @@ def publish(
     return result
 
 
+def _vanished(
+    bucket: str, result: UploadResult, unrecorded: Exception | None
+) -> UploadFailed | None:
+    """A bucket deleted during the run took every object this run sent with
+    it: the run says so, and counts none of them as stored."""
+    gone = (
+        isinstance(unrecorded, S3Error) and unrecorded.code == "NoSuchBucket"
+    ) or any(failure.reason.startswith("NoSuchBucket") for failure in result.failed)
+    if not gone:
+        return None
+    lost = [
+        FailedUpload(key, "the bucket was deleted during the run")
+        for key in (*result.uploaded, *result.fixed)
+    ]
+    failed = tuple(sorted([*result.failed, *lost], key=lambda f: f.key))
+    emptied = attrs.evolve(
+        result, uploaded=(), fixed=(), bytes_uploaded=0, failed=failed
+    )
+    return UploadFailed(
+        emptied,
+        f"bucket {bucket!r} was deleted during the run, so none of the "
+        f"{len(failed)} files sent is stored; run the upload again to create it",
+    )
+
+
 def _files(count: int) -> str:
     return "1 file was" if count == 1 else f"{count} files were"
 
 
 def _invalidate(
     prepared: Prepared,
-    uploaded: tuple[str, ...],
+    uploaded: list[str],
     deleted: list[str],
     warnings: list[str],
 ) -> str | None:
@@ -174,39 +231,38 @@ def _invalidate(
 
 
 def _prune(
-    objects: Objects,
-    recorder: _Recorder,
-    record: RunRecord,
-    uploaded: tuple[str, ...],
-    doomed: list[str],
-    warnings: list[str],
+    objects: Objects, recorder: _Recorder, record: RunRecord, warnings: list[str]
 ) -> list[str]:
-    """Delete what the manifest no longer lists. Keys that could not be
-    deleted still exist, so they are recorded again for a later run."""
+    """Delete what the settled record dropped. Keys that could not be deleted
+    still exist, so they are claimed again for a later run."""
+    doomed = sorted(record.deleting)
     failures = objects.delete(doomed)
-    deleted = [key for key in doomed if key not in failures]
-    if failures:
-        warnings.extend(
-            f"could not delete {key} ({why}); the next pruning run tries again"
-            for key, why in sorted(failures.items())
-        )
-        try:
-            recorder.write(settled(record, uploaded, without=deleted))
-        except Exception as exc:
-            why = describe_error(exc)
-            warnings.append(
-                f"the manifest could not record the undeleted keys ({why}); "
-                "they are left in the bucket untracked"
+    warnings.extend(
+        f"could not delete {key} ({why}); the next pruning run tries again"
+        for key, why in sorted(failures.items())
+    )
+    try:
+        recorder.write(record.pruned(failures))
+    except Exception as exc:
+        warnings.append(
+            f"the manifest could not be updated after pruning ({describe_error(exc)})"
+            + (
+                "; the undeleted keys are left in the bucket untracked"
+                if failures
+                else ""
             )
-    return deleted
+        )
+    return [key for key in doomed if key not in failures]
 
 
 def _record_interrupted(
-    recorder: _Recorder, record: RunRecord, arrived: list[PlannedAsset]
+    recorder: _Recorder,
+    record: RunRecord,
+    arrived: Iterable[tuple[PlannedAsset, Stored]],
 ) -> None:
     """Keep what did arrive before an interruption, so the next run resends less."""
     try:
-        recorder.write(settled(record, (item.key for item in arrived)))
+        recorder.write(record.settled({item.key: answer for item, answer in arrived}))
     except Exception as exc:
         logger.warning(
             "the upload was interrupted and the manifest could not be updated (%s); "

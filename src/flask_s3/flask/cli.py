@@ -18,8 +18,8 @@ from flask_s3.errors import SettingsError
 from flask_s3.flask.cli_options import (
     EXIT_USAGE,
     plan_options,
-    quiet_option,
     upload_options,
+    upload_output_options,
 )
 
 
@@ -87,7 +87,7 @@ def plan_command(target: str, **options: Any) -> None:
 
 @main.command("upload")
 @_app_option
-@quiet_option
+@upload_output_options
 @upload_options
 def upload_command(target: str, **options: Any) -> None:
     """Upload the app's static assets."""
@@ -123,7 +123,7 @@ def flask_plan_command(**options: Any) -> None:
 
 
 @s3_commands.command("upload")
-@quiet_option
+@upload_output_options
 @upload_options
 def flask_upload_command(**options: Any) -> None:
     """Upload this app's static assets."""

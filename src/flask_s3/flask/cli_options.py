@@ -59,6 +59,11 @@ def upload_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Delete objects this tool uploaded whose files are gone (S3_PRUNE).",
         ),
         click.option(
+            "--verify",
+            is_flag=True,
+            help="List the bucket and re-send what is missing or changed there.",
+        ),
+        click.option(
             "--no-bucket-acl",
             "put_bucket_acl",
             flag_value=False,
@@ -87,6 +92,13 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-quiet_option = click.option(
-    "--quiet", is_flag=True, help="No progress bar and no summary."
-)
+def upload_output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print what the upload did as one JSON object.",
+    )(command)
+    return click.option(
+        "--quiet", is_flag=True, help="No progress bar and no summary."
+    )(command)

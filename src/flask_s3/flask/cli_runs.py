@@ -9,6 +9,7 @@ exit codes here, and only here.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -19,8 +20,10 @@ from typing import Any, NoReturn
 import click
 from flask import Flask
 
+from flask_s3.core.conversion import converter
 from flask_s3.core.plan_report import human_size, report_json, report_text
 from flask_s3.core.settings_resolution import resolve_settings
+from flask_s3.core.upload_result import UploadResult
 from flask_s3.deploy import DeployOptions, plan, prepare, publish
 from flask_s3.errors import (
     FlaskS3Error,
@@ -92,25 +95,55 @@ def run_plan(
     sys.exit(EXIT_FAILED if check and report.has_changes else EXIT_OK)
 
 
-def run_upload(app: Flask, *, quiet: bool, **options: Any) -> None:
-    _show_logs(quiet=quiet)
+def summary(result: UploadResult, bucket: str) -> str:
+    """One line of what an upload did, naming only what happened."""
+    parts = [
+        f"uploaded {len(result.uploaded)} files ({human_size(result.bytes_uploaded)})"
+    ]
+    if result.fixed:
+        parts.append(f"fixed the headers of {len(result.fixed)}")
+    parts.append(f"skipped {len(result.skipped)} unchanged")
+    if result.deleted:
+        parts.append(f"deleted {len(result.deleted)}")
+    line = f"{', '.join(parts)}, in {result.seconds:.1f} s, to bucket {bucket}"
+    if result.invalidation_id:
+        line += f"; CDN invalidation {result.invalidation_id}"
+    return line
+
+
+def result_json(result: UploadResult, bucket: str) -> str:
+    return json.dumps({"bucket": bucket, **converter.unstructure(result)}, indent=2)
+
+
+def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> None:
+    _show_logs(quiet=quiet or as_json)
     started = time.monotonic()
-    with _reported(offline_hint=False):
+    bucket = options.get("bucket_name") or "?"
+    with _reported(offline_hint=False), _json_of_failures(as_json, bucket):
         prepared = prepare(
             static_roots(app), resolve_settings(app.config), DeployOptions(**options)
         )
-        uploads = prepared.plan.uploads
-        if quiet or not sys.stdout.isatty() or not uploads:
+        bucket = prepared.run.bucket
+        total = len(prepared.plan.uploads) + len(prepared.plan.fixes)
+        if quiet or as_json or not sys.stdout.isatty() or not total:
             result = publish(prepared, started=started)
         else:
-            with click.progressbar(length=len(uploads), label="Uploading") as bar:
+            with click.progressbar(length=total, label="Uploading") as bar:
                 result = publish(
                     prepared, started=started, on_done=lambda *_: bar.update(1)
                 )
-    if not quiet:
-        sent = human_size(result.bytes_uploaded)
-        click.echo(
-            f"uploaded {len(result.uploaded)} files ({sent}), skipped "
-            f"{len(result.skipped)} unchanged, in {result.seconds:.1f} s, "
-            f"to bucket {prepared.run.bucket}"
-        )
+    if as_json:
+        click.echo(result_json(result, bucket))
+    elif not quiet:
+        click.echo(summary(result, bucket))
+
+
+@contextmanager
+def _json_of_failures(as_json: bool, bucket: str) -> Iterator[None]:
+    """With --json, a failed upload still prints what it did, then fails."""
+    try:
+        yield
+    except UploadFailed as exc:
+        if as_json:
+            click.echo(result_json(exc.result, bucket))
+        raise

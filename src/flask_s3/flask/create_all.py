@@ -28,6 +28,7 @@ def create_all(
     filepath_filter_regex: str | None = None,
     put_bucket_acl: bool = True,
     *,
+    verify: bool = False,
     on_done: OnDone | None = None,
     s3_client: S3ClientFactory | None = None,
 ) -> UploadResult:
@@ -35,7 +36,9 @@ def create_all(
 
     Raises `flask_s3.UploadFailed` listing the keys that did not arrive; they
     are left out of the manifest, so running it again sends exactly those.
-    Every error it raises is a `flask_s3.FlaskS3Error`. ``s3_client`` builds
+    Every error it raises is a `flask_s3.FlaskS3Error`. With ``verify``, the
+    bucket is listed and what is missing or changed there is sent again.
+    ``s3_client`` builds
     the boto3 client from the settings and credentials, for a session
     configured your own way.
     """
@@ -48,6 +51,7 @@ def create_all(
         include_hidden,
         filepath_filter_regex,
         put_bucket_acl,
+        verify=verify,
     )
     prepared = prepare(
         static_roots(app), resolve_settings(app.config), options, s3_client=s3_client

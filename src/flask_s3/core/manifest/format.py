@@ -1,25 +1,8 @@
-"""The manifest: the bucket's record of what this app uploaded, and how.
+"""The manifest's format: its value types, and their bytes in the bucket.
 
 Reading it replaces a HEAD request per object, which is what makes a no-change
 run cheap. Flask-S3 0.3.x's ``.file-hashes`` is read as a fallback, so a
 bucket it managed is not uploaded again in full on its first run with us.
-
-The invariant
--------------
-The manifest lists a key only while the bucket holds, under that key, the
-bytes whose SHA-1 it records, sent with the spec whose digest it records. It
-may know less than the bucket, never more. Each transition below keeps it:
-
-- `pending`: written before the uploads, the record without the keys about
-  to be overwritten, so a run that dies half-way leaves no claim of content
-  that was replaced;
-- `settled`: written after them, with what arrived or was confirmed, and
-  without what failed or is about to be deleted;
-- `rebase`: a record replayed onto whatever a concurrent writer stored
-  meanwhile, keeping that writer's entries for every key this run left alone.
-
-This module holds only the pure steps; the deploy service sequences them and
-the manifest store reads and swaps the bytes. tests/property checks each step.
 """
 
 from __future__ import annotations
@@ -41,9 +24,10 @@ ManifestSource = Literal["flask-s3", "flask-s3 0.3.x", "none"]
 MANIFEST_NAME = ".flask-s3-manifest.json"
 LEGACY_HASHES_KEY = ".file-hashes"
 FORMAT_VERSION = 2
-"""2 renamed an entry's ``fingerprint`` to ``spec_digest``; 1 is still read."""
+"""2 renamed an entry's ``fingerprint`` to ``spec_digest`` and added what the
+bucket answered (size, ETag) and the keys in flight; 1 is still read."""
 _READABLE = (1, 2)
-_FIELDS = {"entries", "version", "deploys", "unsettled"}
+_FIELDS = {"entries", "version", "deploys", "unsettled", "in_flight"}
 
 
 @attrs.frozen
@@ -59,6 +43,11 @@ class ManifestEntry:
     deploy: int = 0
     """The last deploy in which the file was current, so that pruning can keep
     the hashed copies of recent deploys that cached pages still use."""
+    size: int | None = None
+    """The object's size in the bucket, as stored (gzipped, if it was)."""
+    etag: str | None = None
+    """The object's ETag as S3 answered it, unquoted: with the size, what
+    ``--verify`` compares against a listing to notice out-of-band damage."""
 
 
 def _entries(
@@ -69,6 +58,30 @@ def _entries(
 
 def _keys(keys: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(keys)))
+
+
+@attrs.frozen
+class Mark:
+    """A run's word that it is writing or deleting a key."""
+
+    since: float
+    """When the run said so, in seconds since the epoch."""
+    writes: str | None
+    """What it writes (`content_of` its entry), or None when it deletes."""
+
+
+def content_of(entry: ManifestEntry) -> str:
+    """What an entry says the object is: two runs that write the same bytes
+    with the same headers cannot make each other's record false."""
+    return f"{entry.sha1}/{entry.spec_digest}"
+
+
+def _marks(
+    marks: FrozenDict[str, FrozenDict[str, Mark]] | dict[str, dict[str, Mark]],
+) -> FrozenDict[str, FrozenDict[str, Mark]]:
+    return FrozenDict(
+        (key, FrozenDict(runs)) for key, runs in sorted(marks.items()) if runs
+    )
 
 
 @attrs.frozen
@@ -83,6 +96,12 @@ class Manifest:
     """Keys whose replacement was started but not confirmed: the CDN may hold
     an older copy, so the run that finally sends them invalidates them, though
     they then look new."""
+    in_flight: FrozenDict[str, FrozenDict[str, Mark]] = attrs.field(
+        factory=FrozenDict, converter=_marks
+    )
+    """Keys that runs are writing or deleting now: key -> run id -> mark. No
+    run claims a key that another live run writes other bytes to, or
+    deletes, since nobody can tell whose request lands last."""
 
 
 def manifest_key(prefix: str) -> str:
@@ -122,11 +141,15 @@ def parse_manifest(body: bytes) -> Manifest:
             raise ValueError("expected an object with 'entries' and 'version'")
     except ValueError as exc:
         raise _invalid(exc) from None
-    if raw["version"] not in _READABLE:
+    version = raw["version"]
+    if type(version) is int and version > FORMAT_VERSION:
         raise ManifestError(
-            f"the manifest {MANIFEST_NAME} has format {raw['version']!r}, "
-            f"this version of Flask-S3 reads format {FORMAT_VERSION}"
+            f"the manifest {MANIFEST_NAME} has format {version}, written by a "
+            f"newer version of Flask-S3 (this one reads up to {FORMAT_VERSION}); "
+            "upgrade Flask-S3 to deploy to this bucket"
         )
+    if version not in _READABLE:
+        raise _invalid(ValueError(f"unknown format {version!r}"))
     try:
         if not set(raw) <= _FIELDS:
             raise ValueError(f"unknown fields {sorted(set(raw) - _FIELDS)}")
@@ -172,92 +195,3 @@ def manifest_from(
     if legacy is not None:
         return parse_legacy_hashes(legacy), "flask-s3 0.3.x"
     return Manifest(), "none"
-
-
-@attrs.frozen
-class RunRecord:
-    """What one run may record, as its plan decided it."""
-
-    read: Manifest
-    """The record the run read before planning."""
-    deploy: int
-    entries: FrozenDict[str, ManifestEntry]
-    """Every planned key, with the entry it gets once its object is known to
-    be in the bucket."""
-    sending: frozenset[str]
-    """The keys this run uploads."""
-    kept_copies: frozenset[str]
-    """Hashed copies already in the bucket: their entry stays, stamped with
-    this deploy, since the name proves the content."""
-
-    def replacing(self) -> frozenset[str]:
-        """Plain keys whose recorded object this run overwrites."""
-        return frozenset(
-            key
-            for key in self.sending & self.read.entries.keys()
-            if self.entries[key].source is None
-        )
-
-
-def _unsettled(record: RunRecord, arrived: Iterable[str]) -> tuple[str, ...]:
-    """Plain keys being replaced stay unsettled until their upload lands."""
-    return _keys((set(record.read.unsettled) | record.replacing()) - set(arrived))
-
-
-def pending(record: RunRecord) -> Manifest | None:
-    """The record to write before the uploads: the one read, without the keys
-    about to be overwritten; None when it names none of them."""
-    doomed = record.sending & record.read.entries.keys()
-    if not doomed:
-        return None
-    kept = {k: v for k, v in record.read.entries.items() if k not in doomed}
-    return attrs.evolve(record.read, entries=kept, unsettled=_unsettled(record, ()))
-
-
-def settled(
-    record: RunRecord, arrived: Iterable[str], *, without: Iterable[str] = ()
-) -> Manifest:
-    """The record once the uploads in ``arrived`` have landed and the keys in
-    ``without`` are (about to be) deleted. Keys outside the run are kept; a
-    key whose upload failed is dropped, so the next run sends it again."""
-    arrived = set(arrived)
-    entries = dict(record.read.entries)
-    for key, entry in record.entries.items():
-        previous = entries.get(key)
-        if key in record.kept_copies and previous is not None:
-            entries[key] = attrs.evolve(previous, deploy=record.deploy)
-        elif key not in record.sending or key in arrived:
-            entries[key] = entry
-        else:
-            entries.pop(key, None)
-    for key in without:
-        entries.pop(key, None)
-    return Manifest(
-        entries, deploys=record.deploy, unsettled=_unsettled(record, arrived)
-    )
-
-
-def rebase(ours: Manifest, base: Manifest, latest: Manifest) -> Manifest:
-    """Our new record, replayed onto the one in the bucket now.
-
-    ``base`` is what this run last read or wrote; ``latest`` is what the
-    bucket holds now, possibly written by another run meanwhile. Keys this
-    run changed (added, replaced, removed) take our value; every other key
-    keeps the latest, so two runs at once never drop each other's entries.
-    """
-    entries = dict(latest.entries)
-    for key in ours.entries.keys() | base.entries.keys():
-        mine = ours.entries.get(key)
-        if mine == base.entries.get(key):
-            continue
-        if mine is None:
-            entries.pop(key, None)
-        else:
-            entries[key] = mine
-    settled_keys = set(base.unsettled) - set(ours.unsettled)
-    unsettled = (set(latest.unsettled) - settled_keys) | (
-        set(ours.unsettled) - set(base.unsettled)
-    )
-    return Manifest(
-        entries, deploys=max(ours.deploys, latest.deploys), unsettled=unsettled
-    )

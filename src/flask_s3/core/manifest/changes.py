@@ -1,0 +1,188 @@
+"""How a run changes the manifest, and how a change lands on a record that
+another run may have rewritten meanwhile.
+
+A run never writes "its" manifest: it writes a `Change`, the edits it has a
+right to make, applied onto whatever the bucket holds at that moment. What a
+run owns is only what it did in this run:
+
+- a **claim** (``put``): an object it wrote, or confirmed, in this run. The
+  claim stands only if nobody else recorded other content for the key since
+  this run last wrote the record, and no other live run is writing other
+  content to it or deleting it; otherwise the entry is dropped, since nobody
+  can tell whose bytes landed last;
+- a **refresh**: a key it skipped as unchanged, stamped with this deploy, but
+  only where the record still holds what this run saw;
+- a **drop**: a key it is about to overwrite or delete, or failed to write;
+- **marks**: the keys it has in flight, set before it writes or deletes them
+  and cleared after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from flask_s3.core.frozen import FrozenDict
+from flask_s3.core.manifest.format import Manifest, ManifestEntry, Mark, content_of
+
+MARK_TTL = 3600.0
+"""Seconds after which a mark is taken for that of a run that died: its keys
+can be claimed again (until then, they are uploaded again on every run)."""
+
+
+@attrs.frozen
+class Stored:
+    """What the bucket answered for an object this run wrote."""
+
+    size: int | None
+    etag: str | None
+
+
+@attrs.frozen
+class Change:
+    put: FrozenDict[str, ManifestEntry] = attrs.field(factory=FrozenDict)
+    refresh: FrozenDict[str, ManifestEntry] = attrs.field(factory=FrozenDict)
+    drop: frozenset[str] = frozenset()
+    mark: FrozenDict[str, str | None] = attrs.field(factory=FrozenDict)
+    """Keys this run is about to write (with `content_of` what it writes) or
+    delete (None)."""
+    unmark: frozenset[str] = frozenset()
+    unsettle: frozenset[str] = frozenset()
+    """Plain keys whose replacement starts: the CDN may hold the old copy."""
+    settle: frozenset[str] = frozenset()
+    deploys: int = 0
+
+
+def _live_marks(
+    in_flight: Mapping[str, Mapping[str, Mark]], now: float
+) -> dict[str, dict[str, Mark]]:
+    return {
+        key: {run: mark for run, mark in runs.items() if now - mark.since < MARK_TTL}
+        for key, runs in in_flight.items()
+    }
+
+
+def _may_claim(
+    entry: ManifestEntry,
+    key: str,
+    *,
+    base: Manifest,
+    latest: Manifest,
+    marks: Mapping[str, Mapping[str, Mark]],
+    run: str,
+) -> bool:
+    content = content_of(entry)
+    current = latest.entries.get(key)
+    recorded_as_ours = current is not None and content_of(current) == content
+    untouched = current == base.entries.get(key)
+    contested = any(
+        other != run and mark.writes != content
+        for other, mark in marks.get(key, {}).items()
+    )
+    return (untouched or recorded_as_ours) and not contested
+
+
+def apply(
+    change: Change, *, base: Manifest, latest: Manifest, run: str, now: float
+) -> Manifest:
+    """``change`` made by ``run`` on top of ``latest``, the record in the
+    bucket now. ``base`` is the record as this run last wrote (or read) it:
+    a key whose entry differs between the two was touched by someone else."""
+    entries = dict(latest.entries)
+    marks = _live_marks(latest.in_flight, now)
+    for key in change.drop:
+        entries.pop(key, None)
+    for key, entry in change.refresh.items():
+        if key in entries and latest.entries.get(key) == base.entries.get(key):
+            entries[key] = entry
+    for key, entry in change.put.items():
+        if _may_claim(entry, key, base=base, latest=latest, marks=marks, run=run):
+            entries[key] = entry
+        else:
+            entries.pop(key, None)
+    for key, writes in change.mark.items():
+        marks.setdefault(key, {})[run] = Mark(now, writes)
+    for key in change.unmark:
+        marks.get(key, {}).pop(run, None)
+    unsettled = (set(latest.unsettled) | change.unsettle) - change.settle
+    return Manifest(
+        entries,
+        deploys=max(latest.deploys, change.deploys),
+        unsettled=unsettled,
+        in_flight=marks,
+    )
+
+
+@attrs.frozen
+class RunRecord:
+    """What one run may record, as its plan decided it."""
+
+    read: Manifest
+    """This app's manifest as the run read it (empty when there was none)."""
+    deploy: int
+    entries: FrozenDict[str, ManifestEntry]
+    """Every planned key, with the entry it gets once its object is known to
+    be in the bucket."""
+    sending: frozenset[str]
+    """The keys this run writes: uploads and header fixes."""
+    skipped: frozenset[str]
+    """Keys whose record already matches, hashed copies that exist included."""
+    deleting: frozenset[str] = frozenset()
+    """The keys a complete run prunes."""
+
+    def replacing(self) -> frozenset[str]:
+        """Plain keys whose recorded object this run overwrites."""
+        return frozenset(
+            key
+            for key in self.sending & self.read.entries.keys()
+            if self.entries[key].source is None
+        )
+
+    def pending(self) -> Change:
+        """Written before any object: what will be overwritten is no longer
+        claimed, and every key this run may write or delete is in flight."""
+        marks: dict[str, str | None] = dict.fromkeys(self.deleting)
+        marks.update((key, content_of(self.entries[key])) for key in self.sending)
+        return Change(
+            drop=self.sending,
+            mark=FrozenDict(marks),
+            unsettle=self.replacing(),
+            deploys=self.read.deploys,
+        )
+
+    def settled(
+        self, arrived: Mapping[str, Stored], *, pruning: bool = False
+    ) -> Change:
+        """Written once the uploads are over: claims for what arrived, drops
+        for what failed (it may or may not have replaced the object) and, when
+        ``pruning``, for what is about to be deleted, which stays in flight
+        until `pruned`."""
+        # A skip means the record already says what the plan would: only the
+        # deploy moves, and the size and ETag the bucket answered stay.
+        refresh = {
+            key: attrs.evolve(self.read.entries[key], deploy=self.deploy)
+            for key in self.skipped
+            if key in self.read.entries
+        }
+        put = {
+            key: attrs.evolve(self.entries[key], size=stored.size, etag=stored.etag)
+            for key, stored in arrived.items()
+        }
+        deleting = self.deleting if pruning else frozenset()
+        return Change(
+            put=FrozenDict(put),
+            refresh=FrozenDict(refresh),
+            drop=(self.sending - arrived.keys()) | deleting,
+            unmark=self.sending | (self.deleting - deleting),
+            settle=frozenset(arrived),
+            deploys=self.deploy,
+        )
+
+    def pruned(self, undeleted: Iterable[str]) -> Change:
+        """Written after the deletes: keys that could not be deleted still
+        hold what the record read, so they are claimed again."""
+        put = {
+            key: self.read.entries[key] for key in undeleted if key in self.read.entries
+        }
+        return Change(put=FrozenDict(put), unmark=self.deleting, deploys=self.deploy)
