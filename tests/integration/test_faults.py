@@ -143,6 +143,19 @@ def _hang_guard() -> Iterator[None]:
 
 
 @pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread for the test's
+    duration, as in an interactive shell, even when pytest was started with
+    SIGINT ignored (as a background job of a script is); the old handler is
+    restored after."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@pytest.fixture
 def proxy(moto_endpoint: str, server_s3: S3Client) -> Iterator[FaultProxy]:
     """A fault proxy in front of a freshly reset moto, auditing the invariant
     after every change to the bucket."""
@@ -782,6 +795,7 @@ def assert_interrupted_safely(
     assert_invariant(client)
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_a_sigint_during_the_uploads_leaves_a_true_record(
     proxy: FaultProxy,
     server_s3: S3Client,
@@ -997,6 +1011,7 @@ def test_two_first_runs_writing_their_records_from_one_read(
     assert_converges(proxy, server_s3, shop, other)
 
 
+@pytest.mark.usefixtures("sigint_raises")
 def test_a_sigint_while_the_uploads_are_submitted_keeps_the_record_of_what_arrived(
     proxy: FaultProxy, server_s3, shop: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
