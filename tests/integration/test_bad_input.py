@@ -52,8 +52,6 @@ if TYPE_CHECKING:
 HOST = f"https://{BUCKET}.s3.amazonaws.com"
 EMPTY_SHA1 = sha1(b"")
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 
 def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [

@@ -57,8 +57,6 @@ TARGETS = [
     ("admin.static", "js/admin.js", "admin/assets/js/admin.js"),
 ]
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 
 def fingerprinted_key(key: str, content: bytes) -> str:
     stem, extension = key.rsplit(".", 1)

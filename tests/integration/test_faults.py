@@ -130,9 +130,6 @@ FAULTS = {
 # Fixtures
 
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
-
 @pytest.fixture(autouse=True)
 def _hang_guard() -> Iterator[None]:
     """A test that hangs ends the session with every thread's stack, rather

@@ -39,8 +39,6 @@ from tests.integration.moto_site import (
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 A = "static/css/a.css"
 B = "static/js/b.js"
 A1 = b"/* a.css v1 */\n"

@@ -13,8 +13,6 @@ import flask_s3.adapters.static_files as static_files
 from flask_s3 import create_all
 from tests.integration.moto_site import Site
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
