@@ -46,10 +46,10 @@ def s3() -> Iterator[S3Client]:
 _shared_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every boto3 session made in the test reads the service models through
-    one botocore data loader, shared by all tests that use this fixture.
+    """Every boto3 session made in an integration test reads the service
+    models through one botocore data loader, shared by all of them.
     create_all makes a session per run, and parsing the models' JSON for its
     client is most of a run's time against moto; the models are only read, so
     sharing them changes nothing but the speed."""

@@ -52,8 +52,6 @@ if TYPE_CHECKING:
 HOST = f"https://{BUCKET}.s3.amazonaws.com"
 EMPTY_SHA1 = sha1(b"")
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 
 def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
@@ -473,6 +471,27 @@ def test_an_unreadable_file_is_a_clear_error_naming_it_before_any_request(
         assert flask_s3.url_for("static", filename="css/a.css") == (
             f"{HOST}/static/css/a.css?v={sha1(CSS)[:12]}"
         )
+
+
+def test_an_unlistable_folder_is_a_clear_error(
+    s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A static sub-folder that cannot be listed stops the run with a clear
+    error naming it, before anything is sent, as an unreadable file does. As
+    root, chmod 000 would not stop os.scandir, so os.scandir refuses instead."""
+    folder = str(site.root / "static" / "img")
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if os.fspath(path) == folder:
+            raise PermissionError(13, "Permission denied", folder)
+        return real_scandir(path)
+
+    monkeypatch.setattr(static_files.os, "scandir", scandir)
+    with pytest.raises(static_files.UnreadableFile) as raised:
+        create_all(site.app)
+    assert str(raised.value).startswith(f"cannot list static folder {folder}: ")
+    assert s3.list_buckets()["Buckets"] == []
 
 
 # Links and hidden directories

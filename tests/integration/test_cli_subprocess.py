@@ -355,11 +355,9 @@ def test_progress_bar_shows_on_a_terminal(
 
 
 def test_demo(clean_env: dict[str, str], tmp_path: Path) -> None:
-    started = time.monotonic()
     result = run("-m", "flask_s3", "demo", env=clean_env, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 30
     port = re.search(r"http://127\.0\.0\.1:(\d+)", result.stdout)
     assert port is not None, result.stdout
     css = f"http://127.0.0.1:{port.group(1)}/flask-s3-demo/static/css/shop.css"

@@ -44,7 +44,9 @@ HOST = f"https://{BUCKET}.s3.amazonaws.com"
 THREADS = 16
 CALLS = 400  # per thread: 6400 url_for calls in all, at least
 REWRITES = 4  # of every file, while the calls go on
-BUDGET_SECONDS = 5.0
+HANG_SECONDS = 60.0
+"""A hammering that has not made its calls and rewrites by then is taken to
+hang: its threads stop, and the test fails."""
 
 A = b"/* version A */ body { color: red; }\n" * 40
 B = b"/* version B */ body { color: blue; } /* a longer line */\n" * 39
@@ -54,8 +56,6 @@ TARGETS = [
     ("static", "js/app.js", "static/js/app.js"),
     ("admin.static", "js/admin.js", "admin/assets/js/admin.js"),
 ]
-
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
 
 
 def fingerprinted_key(key: str, content: bytes) -> str:
@@ -81,13 +81,13 @@ def replace_atomically(path: Path, data: bytes) -> None:
 
 def hammer(
     site: Site, writer: Callable[[Path, bytes], None], *, seconds: float
-) -> tuple[Counter[tuple[str, str]], list[BaseException], int, float]:
+) -> tuple[Counter[tuple[str, str]], list[BaseException], int, bool]:
     """url_for from THREADS threads, each in its own request context, while
     one more thread rewrites every target, alternating B and A. Each thread
     makes at least CALLS calls and goes on for at least ``seconds`` and
-    REWRITES rewrites, within 80% of the time budget. Returns
-    each (key, url) seen with its count, the errors, the rewrites and the
-    time taken."""
+    REWRITES rewrites, or stops after HANG_SECONDS. Returns each (key, url)
+    seen with its count, the errors, the rewrites and whether every thread
+    finished."""
     paths = [site.path(key) for _, _, key in TARGETS]
     for path in paths:
         path.write_bytes(A)
@@ -114,7 +114,7 @@ def hammer(
             with site.app.test_request_context():
                 start.wait()
                 now = time.monotonic()
-                until, deadline = now + seconds, now + BUDGET_SECONDS * 0.8
+                until, deadline = now + seconds, now + HANG_SECONDS
                 number = 0
                 while now < deadline and (
                     number < CALLS or now < until or rewrites < REWRITES
@@ -135,17 +135,17 @@ def hammer(
         with lock:
             seen.update(mine)
 
-    began = time.monotonic()
     writer_thread = threading.Thread(target=rewrite)
     callers = [threading.Thread(target=call) for _ in range(THREADS)]
     writer_thread.start()
     for caller in callers:
         caller.start()
     for caller in callers:
-        caller.join(timeout=BUDGET_SECONDS * 2)
+        caller.join(timeout=HANG_SECONDS * 2)
     done.set()
-    writer_thread.join(timeout=BUDGET_SECONDS)
-    return seen, errors, rewrites, time.monotonic() - began
+    writer_thread.join(timeout=HANG_SECONDS)
+    finished = not any(thread.is_alive() for thread in [writer_thread, *callers])
+    return seen, errors, rewrites, finished
 
 
 def classify(
@@ -184,11 +184,11 @@ def test_url_for_from_many_threads_while_files_change_gives_only_real_versions(
     if recheck is not None:
         state_of(site.app).file_hashes = FileHashes(recheck_seconds=recheck)
 
-    seen, errors, rewrites, took = hammer(site, replace_atomically, seconds=seconds)
+    seen, errors, rewrites, finished = hammer(site, replace_atomically, seconds=seconds)
 
     assert errors == []
+    assert finished
     assert sum(seen.values()) >= THREADS * CALLS
-    assert took < BUDGET_SECONDS
     assert rewrites >= REWRITES
     contents = classify(mode, seen, [A, B])
     for key, held in contents.items():

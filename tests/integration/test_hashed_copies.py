@@ -38,8 +38,6 @@ from tests.integration.moto_site import (
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 IMMUTABLE = "public, max-age=31536000, immutable"
 SPACED = "static/img/tea pot+1.png"
 """A key that URLs must quote (space, plus)."""

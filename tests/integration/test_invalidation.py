@@ -34,8 +34,6 @@ from tests.integration.moto_site import (
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 A = "static/css/a.css"
 A2 = b"/* a.css version 2 */\n"
 

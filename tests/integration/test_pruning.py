@@ -38,8 +38,6 @@ from tests.integration.moto_site import (
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 A = "static/css/a.css"
 B = "static/js/b.js"
 A1 = b"/* a.css v1 */\n"
@@ -187,6 +185,25 @@ def test_a_run_without_uploads_is_no_deploy_and_prunes_no_fingerprint(
     assert sorted(third.uploaded) == sorted([A, fingerprint_of(A, A3)])
     assert third.deleted == (fingerprint_of(A, A1),)
     assert manifest_of(s3)["deploys"] == 3
+
+
+def test_rerunning_an_unchanged_upload_keeps_the_previous_deploys_fingerprints(
+    s3: S3Client, site: Site
+) -> None:
+    """Without S3_ONLY_MODIFIED a rerun sends every file again; files re-sent
+    unchanged are no new deploy, so no fingerprinted copy goes."""
+    site.app.config.update(S3_CACHE_BUSTING="filename", S3_PRUNE=True)
+    v1 = site.body(A)
+    create_all(site.app)  # deploy 1
+    site.write(A, b"/* v2 */")
+    create_all(site.app)  # deploy 2: v1's copy kept (S3_PRUNE_KEEP=2)
+    assert manifest_of(s3)["deploys"] == 2
+
+    rerun = create_all(site.app)  # nothing changed locally
+
+    assert manifest_of(s3)["deploys"] == 2
+    assert rerun.deleted == ()
+    assert fingerprint_of(A, v1) in keys_in(s3)
 
 
 def test_a_run_that_only_deletes_is_a_deploy(s3: S3Client, site: Site) -> None:

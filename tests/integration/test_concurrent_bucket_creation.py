@@ -18,8 +18,6 @@ from tests.integration.test_concurrency import (
     run_at_once,
 )
 
-pytestmark = pytest.mark.usefixtures("shared_botocore_models")
-
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 

@@ -1,7 +1,6 @@
-"""Regressions found by the fingerprint/pruning/invalidation tests: re-sent
-unchanged files must not count as a deploy, copies of existing but unhashed
-(hidden) files must not be pruned, and what changed in a run that failed
-elsewhere must still be invalidated (in test_invalidation.py)."""
+"""Pruning and hidden files: the fingerprinted copy of a hidden file, uploaded
+by a run with include_hidden, stays while the file exists, though later runs
+without include_hidden do not hash it."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from tests.integration.moto_site import (
     HIDDEN_KEYS,
     Site,
     keys_in,
-    manifest_of,
     sha1,
 )
 
@@ -26,23 +24,6 @@ A = "static/css/a.css"
 def fingerprint_of(key: str, data: bytes) -> str:
     stem, ext = key.rsplit(".", 1)
     return f"{stem}.{sha1(data)[:12]}.{ext}"
-
-
-def test_rerunning_an_unchanged_upload_keeps_the_previous_deploys_fingerprints(
-    s3: S3Client, site: Site
-) -> None:
-    site.app.config.update(S3_CACHE_BUSTING="filename", S3_PRUNE=True)
-    v1 = site.body(A)
-    create_all(site.app)  # deploy 1
-    site.write(A, b"/* v2 */")
-    create_all(site.app)  # deploy 2: v1's copy kept (S3_PRUNE_KEEP=2)
-    assert manifest_of(s3)["deploys"] == 2
-
-    rerun = create_all(site.app)  # nothing changed locally
-
-    assert manifest_of(s3)["deploys"] == 2
-    assert rerun.deleted == ()
-    assert fingerprint_of(A, v1) in keys_in(s3)
 
 
 def test_the_fingerprinted_copy_of_an_existing_hidden_file_is_never_pruned(
