@@ -16,6 +16,7 @@ import pytest
 
 from flask_s3.core import Settings, SettingsError, resolve_settings
 from flask_s3.core.settings import config_keys
+from flask_s3.core.urls import asset_origin
 
 FAKE_SECRET = "fake-secret-DO-NOT-LEAK-0123456789abcdef"
 
@@ -36,6 +37,8 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "region": ("S3_REGION", "FLASKS3_REGION"),
     "endpoint_url": ("S3_ENDPOINT_URL", "FLASKS3_ENDPOINT_URL"),
     "url_style": ("S3_URL_STYLE", "FLASKS3_URL_STYLE"),
+    "addressing_style": ("S3_ADDRESSING_STYLE", "FLASKS3_ADDRESSING_STYLE"),
+    "request_checksums": ("S3_REQUEST_CHECKSUMS", "FLASKS3_REQUEST_CHECKSUMS"),
     "prefix": ("S3_PREFIX", "FLASKS3_PREFIX"),
     "gzip": ("S3_GZIP", "FLASKS3_GZIP"),
     "gzip_only_exts": ("S3_GZIP_ONLY_EXTS", "FLASKS3_GZIP_ONLY_EXTS"),
@@ -71,7 +74,9 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "session_token": None,
     "region": None,
     "endpoint_url": None,
-    "url_style": "host",
+    "url_style": None,
+    "addressing_style": None,
+    "request_checksums": None,
     "prefix": "",
     "gzip": False,
     "gzip_only_exts": (),
@@ -108,6 +113,8 @@ VALID: dict[str, tuple[Any, Any]] = {
     "region": ("eu-west-1", "eu-west-1"),
     "endpoint_url": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "url_style": ("path", "path"),
+    "addressing_style": ("path", "path"),
+    "request_checksums": ("when_required", "when_required"),
     "prefix": ("Assets/V2", "Assets/V2"),
     "gzip": (True, True),
     "gzip_only_exts": ([".css", ".js"], (".css", ".js")),
@@ -141,6 +148,8 @@ OTHER: dict[str, Any] = {
     "region": "us-west-2",
     "endpoint_url": "https://minio.example.org",
     "url_style": "host",
+    "addressing_style": "virtual",
+    "request_checksums": "when_supported",
     "prefix": "other",
     "gzip": False,
     "gzip_only_exts": [".html"],
@@ -198,7 +207,7 @@ def test_field_metadata_lists_the_documented_name_then_the_legacy_one(
 
 def test_no_config_key_names_two_settings() -> None:
     keys = [key for keys in EXPECTED_NAMES.values() for key in keys]
-    assert len(keys) == len(set(keys)) == 55
+    assert len(keys) == len(set(keys)) == 59
 
 
 @pytest.mark.parametrize(("name", "key"), BY_LITERAL_NAME)
@@ -258,7 +267,7 @@ def test_defaults_have_their_documented_types() -> None:
     assert settings == DEFAULTS
     assert settings.gzip_only_exts == ()
     assert type(settings.gzip_only_exts) is tuple
-    assert settings.effective_bucket_domain == "s3.amazonaws.com"
+    assert asset_origin(settings).domain == "s3.amazonaws.com"
     for name in ("use_https", "active", "debug", "gzip", "override_testing"):
         assert type(getattr(settings, name)) is bool
 
@@ -373,7 +382,7 @@ def test_blank_optional_strings_all_at_once_count_as_unset() -> None:
     settings = resolve_settings(config)
 
     assert settings == DEFAULTS
-    assert settings.effective_bucket_domain == "s3.amazonaws.com"
+    assert asset_origin(settings).domain == "s3.amazonaws.com"
 
 
 def test_a_blank_prefix_is_the_default_prefix() -> None:
@@ -441,7 +450,7 @@ def test_gzip_only_exts_accepts_a_tuple_and_keeps_the_order() -> None:
     ],
 )
 def test_effective_bucket_domain(config: dict[str, Any], expected: str) -> None:
-    assert resolve_settings(config).effective_bucket_domain == expected
+    assert asset_origin(resolve_settings(config)).domain == expected
 
 
 @pytest.mark.parametrize("key", EXPECTED_NAMES["bucket_domain"])

@@ -86,13 +86,16 @@ def _bucket_name(value: Any, _: Any) -> BucketName:
     return BucketName(text)
 
 
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_REGION_TOKEN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 def _region(value: Any, _: Any) -> Region:
+    """Any token a store may use; the AWS shape is checked where the
+    settings are seen whole (`settings_resolution.check_region`)."""
     text: str = _exact(str)(value, str)
-    if not _REGION.fullmatch(text):
-        raise ValueError(f"{text!r} is not shaped like a region name")
+    if not _REGION_TOKEN.fullmatch(text):
+        raise ValueError(f"{text!r} is not a region name")
     return Region(text)
 
 

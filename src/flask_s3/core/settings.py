@@ -48,8 +48,18 @@ Checked up front, because a bad one otherwise surfaces as a broken URL or as
 botocore's parameter-validation error on the first request."""
 
 Region = NewType("Region", str)
-"""An AWS region name such as 'eu-west-1': it becomes part of host names, so
-a typo must fail when settings resolve, not as a DNS error mid-deploy."""
+"""A region token: for AWS a name such as 'eu-west-1', checked for its shape
+since it becomes part of host names (a typo must fail when settings resolve,
+not as a DNS error mid-deploy); with ``S3_ENDPOINT_URL``, whatever the store
+calls its regions ('auto', 'nyc3', 'fr-par', 'us-west-004')."""
+
+AddressingStyle = Literal["auto", "path", "virtual"]
+"""How the client addresses the bucket: ``bucket.host`` or ``host/bucket``."""
+
+RequestChecksums = Literal["when_supported", "when_required"]
+"""botocore's request and response checksum modes. 'when_supported' (its
+default since 1.36) sends CRC32 trailers that many S3-compatible stores do
+not understand, and may store as part of the object."""
 
 Domain = NewType("Domain", str)
 """A host name, optionally followed by a path, but never a scheme: the scheme
@@ -123,14 +133,29 @@ class Settings:
         metadata={"names": ("AWS_SESSION_TOKEN",), "expects": "a string"},
     )
     region: Region | None = _setting(
-        None, *_both("REGION"), expects="an AWS region name such as 'eu-west-1'"
+        None,
+        *_both("REGION"),
+        expects="a region such as 'eu-west-1' (any lowercase token, such as "
+        "'auto', with S3_ENDPOINT_URL)",
     )
     endpoint_url: EndpointUrl | None = _setting(
         None, *_both("ENDPOINT_URL"), expects="an http:// or https:// URL"
     )
-    url_style: UrlStyle = _setting(
-        "host", *_both("URL_STYLE"), expects="'host' or 'path'"
+    url_style: UrlStyle | None = _setting(
+        None, *_both("URL_STYLE"), expects="'host' or 'path'"
     )
+    """None: 'path' for URLs on S3_ENDPOINT_URL's host, 'host' otherwise."""
+    addressing_style: AddressingStyle | None = _setting(
+        None, *_both("ADDRESSING_STYLE"), expects="'auto', 'path' or 'virtual'"
+    )
+    """None: 'path' with S3_ENDPOINT_URL, botocore's 'auto' otherwise."""
+    request_checksums: RequestChecksums | None = _setting(
+        None,
+        *_both("REQUEST_CHECKSUMS"),
+        expects="'when_supported' or 'when_required'",
+    )
+    """None: 'when_required' with S3_ENDPOINT_URL, botocore's default (or the
+    AWS_REQUEST_CHECKSUM_CALCULATION environment variable) otherwise."""
     prefix: str = _setting("", *_both("PREFIX"), expects="a string")
     gzip: bool = _setting(False, *_both("GZIP"), expects="True or False")
     gzip_only_exts: tuple[str, ...] = _setting(
@@ -171,16 +196,6 @@ class Settings:
     cloudfront_distribution_id: str | None = _setting(
         None, *_both("CLOUDFRONT_DISTRIBUTION_ID"), expects="a string"
     )
-
-    @property
-    def effective_bucket_domain(self) -> str:
-        """The bucket domain URLs use: a regional one when only a region is given,
-        because a bucket outside us-east-1 answers the global name with a redirect."""
-        if self.bucket_domain is not None:
-            return self.bucket_domain
-        if self.region is not None:
-            return f"s3.{self.region}.amazonaws.com"
-        return "s3.amazonaws.com"
 
 
 SETTING_FIELDS: tuple[attrs.Attribute[Any], ...] = attrs.fields(Settings)

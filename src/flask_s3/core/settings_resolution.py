@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError
 
-from flask_s3.core.conversion import converter
+from flask_s3.core.conversion import AWS_REGION, converter
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.settings import (
     SETTING_FIELDS,
@@ -101,7 +101,23 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
         settings = converter.structure(raw, Settings)
     except ClassValidationError as exc:
         raise _explain(exc, raw, sources) from None
+    check_region(settings, sources.get("region", "S3_REGION"))
     return _merge_deprecated_cache_control(config, settings)
+
+
+def check_region(settings: Settings, key: str) -> None:
+    """On AWS a region becomes part of host names, so it must look like one;
+    another store's region is whatever that store calls it."""
+    region = settings.region
+    if region is None or settings.endpoint_url is not None:
+        return
+    if not AWS_REGION.fullmatch(region):
+        expects = expectation(attrs.fields(Settings).region)
+        raise SettingsError(
+            key,
+            f"{key} = {region!r} is invalid: expected {expects} (it is not an "
+            "AWS region, and S3_ENDPOINT_URL is not set)",
+        )
 
 
 def resolve_override(field_name: str, value: Any, source: str) -> Any:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
+
+import attrs
 
 from flask_s3.core.hashed_copies import hashed_name
 from flask_s3.core.settings import Settings
@@ -43,19 +45,53 @@ def object_key(settings: Settings, url_path: str, filename: str) -> str:
     return f"{base}/{name}" if base else name
 
 
+@attrs.frozen
+class Origin:
+    """Where asset URLs point, before the key."""
+
+    scheme: str | None
+    """None: ``S3_USE_HTTPS`` or ``_scheme`` decides."""
+    domain: str
+    style: str
+
+
+def asset_origin(settings: Settings) -> Origin:
+    """The CDN, else ``S3_BUCKET_DOMAIN``, else the host of ``S3_ENDPOINT_URL``
+    (with its scheme and port, in path style: the one setting then makes URLs
+    and uploads agree), else the bucket's AWS domain for its region."""
+    if settings.cdn_domain is not None:
+        return Origin(None, settings.cdn_domain, "cdn")
+    if settings.bucket_domain is not None:
+        return Origin(None, settings.bucket_domain, settings.url_style or "host")
+    if settings.endpoint_url is not None:
+        endpoint = urlsplit(settings.endpoint_url)
+        return Origin(endpoint.scheme, endpoint.netloc, settings.url_style or "path")
+    return Origin(None, aws_domain(settings.region), settings.url_style or "host")
+
+
+def aws_domain(region: str | None) -> str:
+    """A regional domain when a region is given, since a bucket outside
+    us-east-1 answers the global name with a redirect; China's regions have
+    a domain of their own."""
+    if region is None:
+        return "s3.amazonaws.com"
+    suffix = ".cn" if region.startswith("cn-") else ""
+    return f"s3.{region}.amazonaws.com{suffix}"
+
+
 def site_root(settings: Settings, scheme: str) -> str:
     """Everything of an asset URL before the object key, with no trailing slash."""
-    if settings.cdn_domain is not None:
-        return f"{scheme}://{settings.cdn_domain}"
+    origin = asset_origin(settings)
+    if origin.style == "cdn":
+        return f"{scheme}://{origin.domain}"
     if settings.bucket_name is None:
         raise SettingsError(
             "S3_BUCKET_NAME",
             "S3_BUCKET_NAME is not set, so asset URLs have no bucket to point at",
         )
-    domain = settings.effective_bucket_domain
-    if settings.url_style == "path":
-        return f"{scheme}://{domain}/{settings.bucket_name}"
-    return f"{scheme}://{settings.bucket_name}.{domain}"
+    if origin.style == "path":
+        return f"{scheme}://{origin.domain}/{settings.bucket_name}"
+    return f"{scheme}://{settings.bucket_name}.{origin.domain}"
 
 
 def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> str:
@@ -80,7 +116,9 @@ class UrlBuilder:
 
     def __init__(self, settings: Settings, *, cache_size: int = 4096) -> None:
         self.settings = settings
-        self.default_scheme = "https" if settings.use_https else "http"
+        self.default_scheme = asset_origin(settings).scheme or (
+            "https" if settings.use_https else "http"
+        )
         self._roots: dict[str, str] = {}
         self.quoted_key = lru_cache(maxsize=cache_size)(self._quoted_key)
         self._simple = lru_cache(maxsize=cache_size)(self._simple_url)

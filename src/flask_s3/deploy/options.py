@@ -7,7 +7,7 @@ import attrs
 
 from flask_s3.adapters.aws import Credentials
 from flask_s3.core.settings import RunSettings, Settings
-from flask_s3.core.settings_resolution import resolve_override
+from flask_s3.core.settings_resolution import check_region, resolve_override
 from flask_s3.errors import SettingsError
 
 
@@ -41,6 +41,8 @@ def run_settings(settings: Settings, options: DeployOptions) -> RunSettings:
         else settings.region,
         prune=options.prune or settings.prune,
     )
+    if options.location:
+        check_region(settings, "location")
     if settings.bucket_name is None:
         raise SettingsError(
             "S3_BUCKET_NAME",
