@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -12,7 +14,13 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from flask_s3.adapters.aws import Credentials, describe_error, make_s3_client
+from flask_s3.adapters.aws import (
+    CHECKSUM_VARIABLE,
+    Credentials,
+    checksum_mode,
+    describe_error,
+    make_s3_client,
+)
 from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.core import resolve_settings
 from flask_s3.errors import BucketError
@@ -231,3 +239,95 @@ def test_the_survey_asks_again_when_the_bucket_appeared_meanwhile() -> None:
     assert survey.exists
     assert survey.manifest_source == "none"
     assert client.manifest_reads == 4  # ours and 0.3.x's, twice
+
+
+def _sent_requests(client: Any) -> list[Any]:
+    """Requests the client would send, answered here with an empty 200."""
+    from botocore.awsrequest import AWSResponse
+
+    sent: list[Any] = []
+
+    class _Raw:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield b""
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request)
+        return AWSResponse(request.url, 200, {}, _Raw())
+
+    client.meta.events.register("before-send.s3", answer)
+    return sent
+
+
+def _with_bytes(request: Any) -> Any:
+    if hasattr(request.body, "read"):
+        request.body.seek(0)
+        request.body = request.body.read()
+    return request
+
+
+def _client(**config: Any) -> Any:
+    settings = resolve_settings({"S3_BUCKET_NAME": NAME, **config})
+    return make_s3_client(settings, Credentials("AKIDEXAMPLE", "secret-key-0123"))
+
+
+@pytest.mark.parametrize(
+    ("config", "environment", "expected"),
+    [
+        ({}, None, None),
+        ({"S3_ENDPOINT_URL": "https://store.example"}, None, "when_required"),
+        ({"S3_ENDPOINT_URL": "https://store.example"}, "when_supported", None),
+        ({"S3_REQUEST_CHECKSUMS": "when_supported"}, None, "when_supported"),
+        (
+            {
+                "S3_ENDPOINT_URL": "https://store.example",
+                "S3_REQUEST_CHECKSUMS": "when_supported",
+            },
+            "when_required",
+            "when_supported",
+        ),
+    ],
+)
+def test_checksum_mode(
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, str],
+    environment: str | None,
+    expected: str | None,
+) -> None:
+    if environment is None:
+        monkeypatch.delenv(CHECKSUM_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(CHECKSUM_VARIABLE, environment)
+    settings = resolve_settings({"S3_BUCKET_NAME": NAME, **config})
+    assert checksum_mode(settings) == expected
+
+
+def test_another_store_gets_plain_bodies_and_an_md5_on_deletes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No aws-chunked body or CRC32 trailer a store could keep as the object,
+    and DeleteObjects with the Content-MD5 such stores require."""
+    monkeypatch.delenv(CHECKSUM_VARIABLE, raising=False)
+    client = _client(S3_ENDPOINT_URL="https://store.example")
+    sent = _sent_requests(client)
+    client.put_object(Bucket=NAME, Key="a.css", Body=b"body { }")
+    client.delete_objects(Bucket=NAME, Delete={"Objects": [{"Key": "a.css"}]})
+    put, delete = (_with_bytes(request) for request in sent)
+    assert put.body == b"body { }"
+    assert "aws-chunked" not in put.headers.get("Content-Encoding", "")
+    assert not [h for h in put.headers if h.lower().startswith("x-amz-checksum")]
+    assert not [h for h in put.headers if h.lower() == "x-amz-trailer"]
+    digest = base64.b64encode(hashlib.md5(delete.body).digest()).decode()
+    sent_digest = delete.headers["Content-MD5"]
+    assert (
+        sent_digest.decode() if isinstance(sent_digest, bytes) else sent_digest
+    ) == digest
+    assert not [h for h in delete.headers if h.lower().startswith("x-amz-checksum")]
+
+
+def test_addressing_style_follows_the_setting() -> None:
+    endpoint = {"S3_ENDPOINT_URL": "https://store.example"}
+    assert _client(**endpoint).meta.config.s3["addressing_style"] == "path"
+    virtual = _client(**endpoint, S3_ADDRESSING_STYLE="virtual")
+    assert virtual.meta.config.s3["addressing_style"] == "virtual"
+    assert _client().meta.config.s3["addressing_style"] == "auto"

@@ -7,9 +7,12 @@ that names the operation, the bucket and the key, in one line.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import boto3
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 SURVEY_READS = 7
 """How many reads the bucket survey sends at once."""
+CHECKSUM_VARIABLE = "AWS_REQUEST_CHECKSUM_CALCULATION"
 
 
 @attrs.frozen
@@ -64,19 +68,60 @@ def request_config(settings: Settings) -> Config:
     )
 
 
+def checksum_mode(settings: Settings) -> str | None:
+    """``S3_REQUEST_CHECKSUMS``; unset, 'when_required' for another store
+    (boto3's CRC32 trailers would be stored in its objects) unless boto3's
+    own environment variable says otherwise, and botocore's choice on AWS."""
+    if settings.request_checksums is not None:
+        return settings.request_checksums
+    if settings.endpoint_url is None or CHECKSUM_VARIABLE in os.environ:
+        return None
+    return "when_required"
+
+
 def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
     """An S3 client with a connection pool as large as the upload concurrency,
     so threads never wait for a connection."""
-    pool = Config(
-        max_pool_connections=max(settings.upload_concurrency, SURVEY_READS) + 2,
-        s3={"addressing_style": "path" if settings.endpoint_url else "auto"},
-    )
-    return session_for(credentials).client(
+    options: dict[str, Any] = {
+        "max_pool_connections": max(settings.upload_concurrency, SURVEY_READS) + 2,
+        "s3": {
+            "addressing_style": settings.addressing_style
+            or ("path" if settings.endpoint_url else "auto")
+        },
+    }
+    mode = checksum_mode(settings)
+    if mode is not None:
+        options["request_checksum_calculation"] = mode
+        options["response_checksum_validation"] = mode
+    client = session_for(credentials).client(
         "s3",
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
-        config=request_config(settings).merge(pool),
+        config=request_config(settings).merge(Config(**options)),
     )
+    if mode == "when_required":
+        client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5)
+    return client
+
+
+def _content_md5(request: Any, **_: Any) -> None:
+    """DeleteObjects must carry a checksum. botocore 1.36 sends CRC32, which
+    stores that predate it reject; they want the Content-MD5 S3 always took."""
+    body = request.body
+    if hasattr(body, "read"):
+        position = body.tell()
+        data = body.read()
+        body.seek(position)
+        body = data
+    if isinstance(body, str):
+        body = body.encode()
+    if not isinstance(body, bytes):
+        return
+    for name in list(request.headers.keys()):
+        if name.lower().startswith(("x-amz-checksum-", "x-amz-sdk-checksum")):
+            del request.headers[name]
+    digest = hashlib.md5(body, usedforsecurity=False).digest()
+    request.headers["Content-MD5"] = base64.b64encode(digest).decode()
 
 
 def error_code(error: ClientError) -> str:
