@@ -584,8 +584,9 @@ def test_a_malformed_region_is_a_settings_error_naming_it(
     s3: S3Client, site: Site, region: str
 ) -> None:
     message = (
-        f"S3_REGION = {region!r} is invalid: expected an AWS region name such as "
-        f"'eu-west-1' ({region!r} is not shaped like a region name)"
+        f"S3_REGION = {region!r} is invalid: expected a region such as "
+        "'eu-west-1' (any lowercase token, such as 'auto', with S3_ENDPOINT_URL) "
+        f"({region!r} is not a region name)"
     )
     site.app.config["S3_REGION"] = region
     with pytest.raises(SettingsError) as at_init:

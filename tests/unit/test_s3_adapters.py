@@ -23,6 +23,7 @@ from flask_s3.adapters.aws import (
 )
 from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.core import resolve_settings
+from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
 from flask_s3.errors import BucketError
 
 NAME = "shop-assets"
@@ -100,16 +101,57 @@ def test_forbidden_bucket_says_what_to_check(stubbed: tuple[Surveyor, Stubber]) 
     assert "s3:ListBucket" in message
 
 
-def test_acls_are_accepted_without_ownership_controls(
-    stubbed: tuple[Surveyor, Stubber],
-) -> None:
-    bucket, stubber = stubbed
-    stubber.add_client_error(
-        "get_bucket_ownership_controls",
-        "OwnershipControlsNotFoundError",
-        http_status_code=404,
+def _error(code: str, operation: str = "Op", status: int = 400) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": f"{code} message"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
     )
-    assert bucket.accepts_acls() is True
+
+
+class _Store:
+    """A bucket whose survey answers are given per read: a dict is the
+    answer, an exception is raised. By default, a bucket with none of the
+    optional configurations, and no manifest."""
+
+    def __init__(self, **answers: Any) -> None:
+        self.answers: dict[str, Any] = {
+            "get_bucket_ownership_controls": _error("OwnershipControlsNotFoundError"),
+            "get_public_access_block": _error("NoSuchPublicAccessBlockConfiguration"),
+            "get_bucket_policy": _error("NoSuchBucketPolicy"),
+            "get_bucket_acl": {"Grants": []},
+            **answers,
+        }
+
+    def head_bucket(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def get_object(self, **_: Any) -> dict[str, Any]:
+        raise _error("NoSuchKey", "GetObject", 404)
+
+    def __getattr__(self, name: str) -> Any:
+        answer = self.answers[name]
+
+        def read(**_: Any) -> Any:
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        return read
+
+
+def survey_of(**answers: Any) -> BucketSurvey:
+    return Surveyor(_Store(**answers), NAME).survey("")  # type: ignore[arg-type]
+
+
+def test_acls_are_accepted_without_ownership_controls() -> None:
+    survey = survey_of()
+    assert survey.accepts_acls is True
+    assert survey.unchecked == ()
+    assert survey.blocks_public_access is False
+    assert survey.policy_grants_public_read is False
 
 
 @pytest.mark.parametrize(
@@ -121,18 +163,11 @@ def test_acls_are_accepted_without_ownership_controls(
     ],
 )
 def test_bucket_owner_enforced_takes_no_acls(
-    stubbed: tuple[Surveyor, Stubber],
-    caplog: pytest.LogCaptureFixture,
-    ownership: str,
-    accepts: bool,
+    caplog: pytest.LogCaptureFixture, ownership: str, accepts: bool
 ) -> None:
-    bucket, stubber = stubbed
-    stubber.add_response(
-        "get_bucket_ownership_controls",
-        {"OwnershipControls": {"Rules": [{"ObjectOwnership": ownership}]}},
-    )
+    controls = {"OwnershipControls": {"Rules": [{"ObjectOwnership": ownership}]}}
     with caplog.at_level(logging.INFO, logger="flask_s3"):
-        assert bucket.accepts_acls() is accepts
+        assert survey_of(get_bucket_ownership_controls=controls).accepts_acls is accepts
     explained = [
         record
         for record in caplog.records
@@ -141,14 +176,52 @@ def test_bucket_owner_enforced_takes_no_acls(
     assert len(explained) == (0 if accepts else 1)
 
 
-def test_acls_are_assumed_when_ownership_cannot_be_read(
-    stubbed: tuple[Surveyor, Stubber],
-) -> None:
-    bucket, stubber = stubbed
-    stubber.add_client_error(
-        "get_bucket_ownership_controls", "AccessDenied", http_status_code=403
+def test_reads_we_may_not_make_are_unknown_and_quiet() -> None:
+    denied = _error("AccessDenied", status=403)
+    survey = survey_of(
+        get_bucket_ownership_controls=denied,
+        get_public_access_block=denied,
+        get_bucket_policy=denied,
+        get_bucket_acl=denied,
     )
-    assert bucket.accepts_acls() is True
+    assert survey.accepts_acls is True  # ACLs are sent as configured
+    assert (
+        survey.blocks_public_access,
+        survey.policy_grants_public_read,
+        survey.acl_grants_public_read,
+    ) == (None, None, None)
+    assert survey.unchecked == ()
+
+
+@pytest.mark.parametrize(
+    "quirk",
+    [
+        pytest.param(_error("NotImplemented", status=501), id="minio-501"),
+        pytest.param(_error("InvalidRequest"), id="unknown-error"),
+        pytest.param({"Buckets": [], "Owner": {}}, id="a-listing-instead"),
+        pytest.param({"OwnershipControls": {}}, id="no-rules"),
+    ],
+)
+def test_an_answer_not_understood_is_unknown_and_named_never_a_stop(
+    quirk: Any,
+) -> None:
+    """A store that ignores ?ownershipControls and answers with a bucket
+    listing, or answers 501: the run goes on, with one warning."""
+    survey = survey_of(
+        get_bucket_ownership_controls=quirk,
+        get_public_access_block=quirk,
+        get_bucket_policy=quirk,
+        get_bucket_acl=quirk,
+    )
+    assert survey.exists
+    assert survey.accepts_acls is True
+    assert len(survey.unchecked) == 4
+    assert survey.unchecked[0].startswith("Object Ownership (")
+    (warning,) = [
+        w for w in public_read_warnings(survey, "public-read") if "check" in w
+    ]
+    assert warning.startswith("could not check Object Ownership (")
+    assert "the run goes on" in warning
 
 
 def test_describe_error_is_one_line() -> None:

@@ -128,6 +128,15 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def not_implemented(error: ClientError | S3Error) -> bool:
+    """A store's way of saying it lacks a feature (MinIO, GCS, older
+    routers): S3's own code, or a bare 501."""
+    if isinstance(error, S3Error):
+        return error.code in ("NotImplemented", "501")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error_code(error) in ("NotImplemented", "501") or status == 501
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for a failed request: S3's code and message, or the OS error."""
     if isinstance(exc, S3Error):

@@ -7,14 +7,23 @@ on each other. A missing bucket is the rare case.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flask_s3.adapters.aws import SURVEY_READS, error_code, s3_error, translated
+from flask_s3.adapters.aws import (
+    SURVEY_READS,
+    describe_error,
+    error_code,
+    not_implemented,
+    s3_error,
+    translated,
+)
 from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.core.bucket_survey import (
     BucketSurvey,
@@ -31,6 +40,24 @@ logger = logging.getLogger("flask_s3")
 
 _MISSING = ("404", "NoSuchBucket", "NotFound")
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+class _Absent(Exception):
+    """The store says the configuration read does not exist: a known answer."""
+
+    def __init__(self, value: bool) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+@contextlib.contextmanager
+def _absent_means(code: str, value: bool) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == code:
+            raise _Absent(value) from exc
+        raise
 
 
 class Surveyor:
@@ -63,97 +90,101 @@ class Surveyor:
     def _survey(self, prefix: str) -> BucketSurvey:
         with ThreadPoolExecutor(max_workers=SURVEY_READS) as pool:
             exists = pool.submit(self.exists)
-            accepts_acls = pool.submit(self.accepts_acls)
+            ownership = pool.submit(self._check, "Object Ownership", self._enforced)
             ours = pool.submit(self.manifests.read, manifest_key(prefix))
             legacy = pool.submit(self.manifests.read, LEGACY_HASHES_KEY)
-            blocked = pool.submit(self._blocks_public_access)
-            public_policy = pool.submit(self._policy_grants_public_read)
-            public_acl = pool.submit(self._acl_grants_public_read)
+            blocked = pool.submit(self._check, "Block Public Access", self._blocks)
+            policy = pool.submit(self._check, "the bucket policy", self._public_policy)
+            acl = pool.submit(self._check, "the bucket ACL", self._public_acl)
             if not exists.result():
                 return missing_bucket()
             manifest, source = manifest_from(ours.result()[0], legacy.result()[0])
+            checks = {
+                name: future.result()
+                for name, future in (
+                    ("ownership", ownership),
+                    ("blocked", blocked),
+                    ("policy", policy),
+                    ("acl", acl),
+                )
+            }
+            enforced = checks["ownership"][0]
             return BucketSurvey(
                 exists=True,
-                accepts_acls=accepts_acls.result(),
+                accepts_acls=not enforced,
                 manifest=manifest,
                 manifest_source=source,
-                blocks_public_access=blocked.result(),
-                policy_grants_public_read=public_policy.result(),
-                acl_grants_public_read=public_acl.result(),
+                blocks_public_access=checks["blocked"][0],
+                policy_grants_public_read=checks["policy"][0],
+                acl_grants_public_read=checks["acl"][0],
+                unchecked=tuple(
+                    problem for _, problem in checks.values() if problem is not None
+                ),
             )
 
-    def _acl_grants_public_read(self) -> bool | None:
+    def _check(
+        self, what: str, read: Callable[[], bool]
+    ) -> tuple[bool | None, str | None]:
+        """One read that only informs: an answer it does not understand (an
+        error it does not expect, NotImplemented, a body of another shape)
+        means "unknown", with a word on what could not be checked; being
+        refused the permission to look is unknown too, and normal."""
         try:
-            grants = self.client.get_bucket_acl(Bucket=self.bucket)["Grants"]
-        except (ClientError, BotoCoreError):
-            return None
+            return read(), None
+        except _Absent as absent:
+            return absent.value, None
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "NoSuchBucket":  # created meanwhile: the survey retries
+                raise s3_error(exc, exc.operation_name, self.bucket, None) from exc
+            if code in ("AccessDenied", "403"):
+                return None, None
+            return None, f"{what} ({describe_error(exc)})"
+        except (
+            BotoCoreError,
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as exc:
+            return None, f"{what} (an answer of another shape: {describe_error(exc)})"
+
+    def _public_acl(self) -> bool:
+        grants = self.client.get_bucket_acl(Bucket=self.bucket)["Grants"]
         return any(
             grant.get("Grantee", {}).get("URI") == _ALL_USERS
             and grant.get("Permission") in ("READ", "FULL_CONTROL")
             for grant in grants
         )
 
-    def _blocks_public_access(self) -> bool | None:
-        try:
+    def _blocks(self) -> bool:
+        with _absent_means("NoSuchPublicAccessBlockConfiguration", False):
             response = self.client.get_public_access_block(Bucket=self.bucket)
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
-                return False
-            return None  # not allowed to look: unknown, and no reason to fail
-        except BotoCoreError:
-            return None
         settings = response["PublicAccessBlockConfiguration"]
         return any(bool(value) for value in settings.values())
 
-    def _policy_grants_public_read(self) -> bool | None:
-        try:
+    def _public_policy(self) -> bool:
+        with _absent_means("NoSuchBucketPolicy", False):
             response = self.client.get_bucket_policy(Bucket=self.bucket)
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchBucketPolicy":
-                return False
-            return None
-        except BotoCoreError:
-            return None
-        try:
-            policy = json.loads(response["Policy"])
-        except ValueError:
-            return None
-        return policy_grants_public_read(policy, self.bucket)
+        return policy_grants_public_read(json.loads(response["Policy"]), self.bucket)
 
-    def accepts_acls(self) -> bool:
-        """False when Object Ownership is BucketOwnerEnforced, the S3 default
-        since April 2023: such a bucket rejects every request that sets an ACL."""
-        try:
+    def _enforced(self) -> bool:
+        """True when Object Ownership is BucketOwnerEnforced, the S3 default
+        since April 2023: such a bucket rejects every request that sets an ACL.
+        Unknown means ACLs are sent as configured."""
+        with _absent_means("OwnershipControlsNotFoundError", False):
             controls = self.client.get_bucket_ownership_controls(Bucket=self.bucket)
-        except ClientError as exc:
-            if error_code(exc) == "OwnershipControlsNotFoundError":
-                return True
-            if error_code(exc) == "NoSuchBucket":
-                # created by another run while we looked: the survey retries
-                raise s3_error(
-                    exc, "GetBucketOwnershipControls", self.bucket, None
-                ) from exc
-            if error_code(exc) in ("AccessDenied", "403"):
-                logger.info(
-                    "cannot read the Object Ownership of bucket %s (no permission "
-                    "s3:GetBucketOwnershipControls), so ACLs are sent as configured",
-                    self.bucket,
-                )
-                return True
-            raise self._explain(exc) from exc
-        except BotoCoreError as exc:
-            raise s3_error(
-                exc, "GetBucketOwnershipControls", self.bucket, None
-            ) from exc
         rules = controls["OwnershipControls"]["Rules"]
-        if any(rule["ObjectOwnership"] == "BucketOwnerEnforced" for rule in rules):
+        enforced = any(
+            rule["ObjectOwnership"] == "BucketOwnerEnforced" for rule in rules
+        )
+        if enforced:
             logger.info(
                 "bucket %s has ACLs disabled (Object Ownership: BucketOwnerEnforced), "
                 "so no ACLs are sent; grant public read with a bucket policy",
                 self.bucket,
             )
-            return False
-        return True
+        return enforced
 
     def create(self, region: str | None) -> None:
         configuration: Any = {}
@@ -164,16 +195,36 @@ class Surveyor:
         try:
             self.client.create_bucket(Bucket=self.bucket, **configuration)
         except ClientError as exc:
-            if error_code(exc) != "BucketAlreadyOwnedByYou":
-                raise s3_error(exc, "CreateBucket", self.bucket, None) from exc
-            return  # another run created it a moment ago
+            code = error_code(exc)
+            # Another run created it a moment ago. Some stores answer
+            # BucketAlreadyExists even to its owner: if we can use it, it is ours.
+            if code == "BucketAlreadyOwnedByYou":
+                return
+            if code == "BucketAlreadyExists" and self._reachable():
+                return
+            raise s3_error(exc, "CreateBucket", self.bucket, None) from exc
         except BotoCoreError as exc:
             raise s3_error(exc, "CreateBucket", self.bucket, None) from exc
         logger.info("created bucket %s in %s", self.bucket, region or "us-east-1")
 
+    def _reachable(self) -> bool:
+        try:
+            return self.exists()
+        except S3Error:
+            return False
+
     def make_public(self) -> None:
-        with translated("PutBucketAcl", self.bucket):
-            self.client.put_bucket_acl(Bucket=self.bucket, ACL="public-read")
+        try:
+            with translated("PutBucketAcl", self.bucket):
+                self.client.put_bucket_acl(Bucket=self.bucket, ACL="public-read")
+        except S3Error as exc:
+            if not not_implemented(exc):
+                raise
+            logger.warning(
+                "the store does not implement bucket ACLs (%s), so the bucket's "
+                "access is left as it is: make it publicly readable the store's way",
+                exc.reason,
+            )
 
     def _explain(self, exc: ClientError) -> BucketError:
         metadata = exc.response.get("ResponseMetadata", {})

@@ -6,22 +6,41 @@ that, and the deploy service sequences a read, a merge and a swap.
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flask_s3.adapters.aws import error_code, s3_error, translated
+from flask_s3.adapters.aws import (
+    describe_error,
+    error_code,
+    not_implemented,
+    s3_error,
+    translated,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
+logger = logging.getLogger("flask_s3")
+
 _LOST_RACE = ("PreconditionFailed", "412", "ConditionalRequestConflict")
+
+
+def _refuses_conditions(error: ClientError) -> bool:
+    """If-Match / If-None-Match refused as such: NotImplemented, or a 400 of
+    a store that does not know the headers (or a 501 without a code)."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return not_implemented(error) or status == 400
 
 
 class ManifestStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
+        self.unconditional = False
+        self._lock = threading.Lock()
 
     def read(self, key: str) -> tuple[bytes | None, str | None]:
         """An object's body and ETag, or (None, None) when there is none."""
@@ -46,16 +65,32 @@ class ManifestStore:
             "CacheControl": "no-cache",
         }
         condition: Any = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        if self.unconditional:
+            condition = {}
         try:
             self.client.put_object(**arguments, **condition)
         except ClientError as exc:
-            if error_code(exc) in _LOST_RACE:
+            if condition and error_code(exc) in _LOST_RACE:
                 return False
-            if error_code(exc) != "NotImplemented":
+            if not condition or not _refuses_conditions(exc):
                 raise s3_error(exc, "PutObject", self.bucket, key) from exc
-            # An S3-compatible store without conditional writes: best effort.
+            self._go_unconditional(exc)
             with translated("PutObject", self.bucket, key):
                 self.client.put_object(**arguments)
         except BotoCoreError as exc:
             raise s3_error(exc, "PutObject", self.bucket, key) from exc
         return True
+
+    def _go_unconditional(self, refusal: ClientError) -> None:
+        """A store without conditional writes: best effort, said once."""
+        with self._lock:
+            if self.unconditional:
+                return
+            self.unconditional = True
+        logger.warning(
+            "bucket %s does not take conditional writes (%s): the manifest is "
+            "written without them, so two deploys at once are not protected "
+            "from each other",
+            self.bucket,
+            describe_error(refusal),
+        )

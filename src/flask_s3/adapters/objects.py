@@ -11,23 +11,27 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flask_s3.adapters.aws import describe_error, translated
+from flask_s3.adapters.aws import describe_error, not_implemented, translated
 from flask_s3.adapters.file_hashes import stamp_of
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import Listed, PlannedAsset
-from flask_s3.errors import FileChanged
+from flask_s3.errors import FileChanged, S3Error
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
+
+logger = logging.getLogger("flask_s3")
 
 MIB = 1024 * 1024
 MULTIPART_THRESHOLD = 8 * MIB
@@ -53,19 +57,35 @@ class Objects:
             max_concurrency=2,
         )
         self._spool.max_in_memory_upload_chunks = 2
+        self._lock = threading.Lock()
+        self.acls = True
+        """False once the store said it does not implement object ACLs."""
+        self.batch_deletes = True
+        """False once the store said it does not implement DeleteObjects."""
 
     def delete(self, keys: Sequence[str]) -> dict[str, str]:
-        """Delete in batches of 1000, the most one request takes; returns why
-        each key that could not be deleted failed."""
+        """Delete in batches of 1000, the most one request takes, or one key
+        at a time where the store has no DeleteObjects (GCS); returns why each
+        key that could not be deleted failed."""
         failures: dict[str, str] = {}
         for start in range(0, len(keys), DELETE_BATCH):
             batch = keys[start : start + DELETE_BATCH]
+            if not self.batch_deletes:
+                failures.update(self._delete_one_by_one(batch))
+                continue
             try:
                 response = self.client.delete_objects(
                     Bucket=self.bucket,
                     Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
                 )
-            except (ClientError, BotoCoreError) as exc:
+            except ClientError as exc:
+                if not_implemented(exc):
+                    self.batch_deletes = False
+                    failures.update(self._delete_one_by_one(batch))
+                else:
+                    failures.update(dict.fromkeys(batch, describe_error(exc)))
+                continue
+            except BotoCoreError as exc:
                 failures.update(dict.fromkeys(batch, describe_error(exc)))
                 continue
             for error in response.get("Errors", []):
@@ -74,11 +94,64 @@ class Objects:
                 )
         return failures
 
+    def _delete_one_by_one(self, keys: Sequence[str]) -> dict[str, str]:
+        failures: dict[str, str] = {}
+        for key in keys:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except (ClientError, BotoCoreError) as exc:
+                failures[key] = describe_error(exc)
+        return failures
+
+    def _without_acl(self, refusal: S3Error) -> None:
+        """The store does not implement object ACLs: say so once, send none."""
+        with self._lock:
+            if not self.acls:
+                return
+            self.acls = False
+        logger.warning(
+            "bucket %s does not take object ACLs (%s), so none is sent: make "
+            "the objects publicly readable the store's way",
+            self.bucket,
+            refusal.reason,
+        )
+
+    def _arguments(self, item: PlannedAsset) -> Any:
+        arguments: Any = item.spec.put_arguments()
+        if not self.acls:
+            arguments.pop("ACL", None)
+        return arguments
+
+    def _degrading(self, item: PlannedAsset, send: Callable[[], Stored]) -> Stored:
+        """``send``, once more without an ACL if the store refuses ACLs."""
+        try:
+            return send()
+        except S3Error as exc:
+            if not (not_implemented(exc) and self.acls and item.spec.acl):
+                raise
+            self._without_acl(exc)
+            return send()
+
+    def read_back(self, item: PlannedAsset) -> bool:
+        """Whether the object holds exactly the local bytes: a store that
+        does not understand the request's checksum framing may keep it as
+        part of the object, and answer 200."""
+        with translated("GetObject", self.bucket, item.key):
+            body = self.client.get_object(Bucket=self.bucket, Key=item.key)["Body"]
+            digest = hashlib.sha1(usedforsecurity=False)
+            while chunk := body.read(MIB):
+                digest.update(chunk)
+        return digest.hexdigest() == item.sha1
+
     def upload(self, item: PlannedAsset) -> Stored:
         """Send one asset. A file whose stamp moved since it was hashed fails,
         whatever arrived: its hash would be a lie."""
-        with translated("PutObject", self.bucket, item.key):
-            stored = self._send(item)
+
+        def send() -> Stored:
+            with translated("PutObject", self.bucket, item.key):
+                return self._send(item)
+
+        stored = self._degrading(item, send)
         if item.stamp is not None and _stamp(item.asset.local_path) != item.stamp:
             raise FileChanged("the file changed while it was uploaded; run again")
         return stored
@@ -92,17 +165,20 @@ class Objects:
             head = self.client.head_object(Bucket=self.bucket, Key=item.key)
         if item.spec.gzip or head.get("ContentEncoding"):
             return self.upload(item)
-        arguments: Any = item.spec.put_arguments()
-        with translated("CopyObject", self.bucket, item.key):
-            response = self.client.copy_object(
-                Bucket=self.bucket,
-                Key=item.key,
-                CopySource={"Bucket": self.bucket, "Key": item.key},
-                MetadataDirective="REPLACE",
-                **arguments,
-            )
-        etag = response.get("CopyObjectResult", {}).get("ETag")
-        return Stored(head.get("ContentLength"), _unquoted(etag))
+
+        def copy() -> Stored:
+            with translated("CopyObject", self.bucket, item.key):
+                response = self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=item.key,
+                    CopySource={"Bucket": self.bucket, "Key": item.key},
+                    MetadataDirective="REPLACE",
+                    **self._arguments(item),
+                )
+            etag = response.get("CopyObjectResult", {}).get("ETag")
+            return Stored(head.get("ContentLength"), _unquoted(etag))
+
+        return self._degrading(item, copy)
 
     def listing(self, prefixes: Sequence[str]) -> dict[str, Listed]:
         """Every object under these prefixes: one request per 1,000 keys."""
@@ -122,7 +198,7 @@ class Objects:
         return Stored(head.get("ContentLength"), _unquoted(head.get("ETag")))
 
     def _send(self, item: PlannedAsset) -> Stored:
-        arguments: Any = item.spec.put_arguments()
+        arguments = self._arguments(item)
         path = item.asset.local_path
         if item.spec.gzip:
             with open(path, "rb") as source, _gzipped(source) as body:

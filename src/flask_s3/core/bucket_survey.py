@@ -25,6 +25,8 @@ class BucketSurvey:
     """Whether a bucket policy lets anyone GET objects; None when unknown."""
     acl_grants_public_read: bool | None
     """Whether the bucket's own ACL is already public-read; None when unknown."""
+    unchecked: tuple[str, ...] = ()
+    """What the store answered in a way this tool does not understand."""
 
 
 def missing_bucket() -> BucketSurvey:
@@ -49,6 +51,11 @@ def public_read_warnings(survey: BucketSurvey, object_acl: str | None) -> list[s
             "a bucket policy (see the README) or serve through a CDN"
         ]
     warnings = []
+    if survey.unchecked:
+        warnings.append(
+            f"could not check {', '.join(survey.unchecked)}; the store did not "
+            "answer as S3 does, so the run goes on without knowing"
+        )
     if survey.blocks_public_access:
         warnings.append(
             "Block Public Access is on for this bucket: public ACLs and policies "

@@ -140,6 +140,10 @@ def publish(
         _record_interrupted(recorder, record, arrived)
         raise
     stored = {item.key: answer for item, answer in arrived}
+    damaged = None if failed else _read_back(objects, prepared, arrived)
+    if damaged is not None:
+        recorder.write(record.settled({}))  # claims nothing it sent
+        raise damaged
     # Prune only after a complete upload: pages of a half-deployed site may
     # still need what would go.
     pruning = not failed and bool(record.deleting)
@@ -180,6 +184,37 @@ def publish(
     if failed:
         raise UploadFailed(result)
     return result
+
+
+def _read_back(
+    objects: Objects,
+    prepared: Prepared,
+    arrived: list[tuple[PlannedAsset, Stored]],
+) -> S3Error | None:
+    """After a first upload to another store, one object is read back: a
+    store that does not understand boto3's checksum framing may store it as
+    part of every object and still answer 200."""
+    settings, bucket = prepared.run.settings, prepared.run.bucket
+    if settings.endpoint_url is None or prepared.plan.read.entries:
+        return None
+    sample = next(
+        (
+            item
+            for item, _ in arrived
+            if item.action is Action.UPLOAD and not item.spec.gzip
+        ),
+        None,
+    )
+    if sample is None or objects.read_back(sample):
+        return None
+    return S3Error(
+        f"{sample.key!r} read back from bucket {bucket!r} differs from the local "
+        "file: the store does not understand the request checksums boto3 sends; "
+        "set S3_REQUEST_CHECKSUMS = 'when_required' and upload again",
+        operation="GetObject",
+        bucket=bucket,
+        key=sample.key,
+    )
 
 
 def _vanished(
