@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask_s3.adapters.aws import describe_error, not_implemented, translated
 from flask_s3.adapters.file_hashes import stamp_of
 from flask_s3.core.manifest import Stored
-from flask_s3.core.upload_plan import Listed, PlannedAsset
+from flask_s3.core.upload_plan import Action, Listed, PlannedAsset
 from flask_s3.errors import FileChanged, S3Error
 
 if TYPE_CHECKING:
@@ -142,6 +142,12 @@ class Objects:
             while chunk := body.read(MIB):
                 digest.update(chunk)
         return digest.hexdigest() == item.sha1
+
+    def send(self, item: PlannedAsset) -> Stored:
+        """Carry out one planned upload or header fix."""
+        if item.action is Action.FIX_HEADERS:
+            return self.fix_headers(item)
+        return self.upload(item)
 
     def upload(self, item: PlannedAsset) -> Stored:
         """Send one asset. A file whose stamp moved since it was hashed fails,

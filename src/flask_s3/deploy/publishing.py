@@ -99,15 +99,6 @@ class _Recorder:
         )
 
 
-def _send(objects: Objects) -> Callable[[PlannedAsset], Stored]:
-    def send(item: PlannedAsset) -> Stored:
-        if item.action is Action.FIX_HEADERS:
-            return objects.fix_headers(item)
-        return objects.upload(item)
-
-    return send
-
-
 def publish(
     prepared: Prepared, *, started: float, on_done: OnDone | None = None
 ) -> UploadResult:
@@ -129,7 +120,7 @@ def publish(
     failed: list[FailedUpload] = []
     try:
         upload_all(
-            _send(objects),
+            objects.send,
             sending,
             settings.upload_concurrency,
             arrived,
