@@ -83,15 +83,15 @@ class Objects:
             raise FileChanged("the file changed while it was uploaded; run again")
         return stored
 
-    def fix_headers(self, item: PlannedAsset) -> Stored:
+    def fix_headers(self, item: PlannedAsset) -> Stored | None:
         """Serve an object's bytes with the planned headers, by copying it
-        onto itself; the bytes never travel. An object that is stored
-        compressed, or is to be, has to be sent again instead: a copy cannot
-        change its body."""
+        onto itself; the bytes never travel. None for an object that is
+        stored compressed, or is to be: a copy cannot change its body, so it
+        has to be sent again instead."""
         with translated("HeadObject", self.bucket, item.key):
             head = self.client.head_object(Bucket=self.bucket, Key=item.key)
         if item.spec.gzip or head.get("ContentEncoding"):
-            return self.upload(item)
+            return None
         arguments: Any = item.spec.put_arguments()
         with translated("CopyObject", self.bucket, item.key):
             response = self.client.copy_object(

@@ -99,10 +99,16 @@ class _Recorder:
         )
 
 
-def _send(objects: Objects) -> Callable[[PlannedAsset], Stored]:
+def _send(objects: Objects, resent: set[str]) -> Callable[[PlannedAsset], Stored]:
+    """Upload or fix each item; a fix that had to send the bytes after all
+    goes in ``resent``, so that the report counts it as an upload."""
+
     def send(item: PlannedAsset) -> Stored:
         if item.action is Action.FIX_HEADERS:
-            return objects.fix_headers(item)
+            fixed = objects.fix_headers(item)
+            if fixed is not None:
+                return fixed
+            resent.add(item.key)
         return objects.upload(item)
 
     return send
@@ -127,9 +133,10 @@ def publish(
     sending = [*plan.uploads, *plan.fixes]
     arrived: list[tuple[PlannedAsset, Stored]] = []
     failed: list[FailedUpload] = []
+    resent: set[str] = set()
     try:
         upload_all(
-            _send(objects),
+            _send(objects, resent),
             sending,
             settings.upload_concurrency,
             arrived,
@@ -157,13 +164,22 @@ def publish(
     invalidation_id = _invalidate(prepared, list(stored), deleted, warnings)
     for warning in warnings:
         logger.warning("%s", warning)
+    sent = [
+        item
+        for item, _ in arrived
+        if item.action is Action.UPLOAD or item.key in resent
+    ]
     result = UploadResult(
-        uploaded=tuple(i.key for i, _ in arrived if i.action is Action.UPLOAD),
+        uploaded=tuple(item.key for item in sent),
         skipped=tuple(item.key for item in plan.skips),
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
-        bytes_uploaded=sum(i.size for i, _ in arrived if i.action is Action.UPLOAD),
+        bytes_uploaded=sum(item.size for item in sent),
         seconds=time.monotonic() - started,
-        fixed=tuple(i.key for i, _ in arrived if i.action is Action.FIX_HEADERS),
+        fixed=tuple(
+            i.key
+            for i, _ in arrived
+            if i.action is Action.FIX_HEADERS and i.key not in resent
+        ),
         deleted=tuple(deleted),
         invalidation_id=invalidation_id,
         warnings=tuple(warnings),
