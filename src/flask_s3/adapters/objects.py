@@ -24,7 +24,7 @@ from flask_s3.adapters.aws import describe_error, translated
 from flask_s3.adapters.file_hashes import stamp_of
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import Listed, PlannedAsset
-from flask_s3.errors import FileChanged
+from flask_s3.errors import FileChanged, S3Error
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -34,6 +34,8 @@ MULTIPART_THRESHOLD = 8 * MIB
 SMALL_BODY = MIB
 DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
+_NO_OBJECT = ("404", "NoSuchKey", "NotFound")
+"""What HeadObject answers for a key that does not exist."""
 
 
 class Objects:
@@ -86,10 +88,15 @@ class Objects:
     def fix_headers(self, item: PlannedAsset) -> Stored | None:
         """Serve an object's bytes with the planned headers, by copying it
         onto itself; the bytes never travel. None for an object that is
-        stored compressed, or is to be: a copy cannot change its body, so it
-        has to be sent again instead."""
-        with translated("HeadObject", self.bucket, item.key):
-            head = self.client.head_object(Bucket=self.bucket, Key=item.key)
+        stored compressed, or is to be, or that is gone since it was
+        recorded: a copy cannot change its body, so it has to be sent."""
+        try:
+            with translated("HeadObject", self.bucket, item.key):
+                head = self.client.head_object(Bucket=self.bucket, Key=item.key)
+        except S3Error as exc:
+            if exc.code not in _NO_OBJECT:
+                raise
+            return None
         if item.spec.gzip or head.get("ContentEncoding"):
             return None
         arguments: Any = item.spec.put_arguments()
