@@ -158,3 +158,33 @@ def test_an_object_0_3_stored_gzipped_is_sent_again(
         store.client, GZIPPED
     )
     assert plan_actions(plan_of(site.app))[GZIPPED] == ("skip", "unchanged")
+
+
+def test_an_object_0_3_recorded_but_that_is_gone_is_uploaded(
+    store: Store, site: Site, wire: Wire
+) -> None:
+    """.file-hashes may name an object deleted since: there is nothing to
+    copy, so the local file is sent; --verify already plans it so."""
+    migrating(store, site)
+    uploaded_by_0_3(store, site)
+    store.client.delete_object(Bucket=BUCKET, Key=GZIPPED)
+    assert plan_actions(plan_of(site.app))[GZIPPED] == UNKNOWN
+    assert plan_actions(plan_of(site.app, "--verify"))[GZIPPED] == (
+        "upload",
+        "missing in bucket",
+    )
+    wire.requests.clear()
+
+    result = create_all(site.app)
+
+    assert result.uploaded == (GZIPPED,)
+    assert sorted(result.fixed) == [key for key in VISIBLE_KEYS if key != GZIPPED]
+    assert result.bytes_uploaded == len(site.body(GZIPPED))
+    [put] = wire.to(GZIPPED)
+    assert "x-amz-copy-source" not in put.headers
+    assert body_of(store.client, GZIPPED) == site.body(GZIPPED)
+    head = store.client.head_object(Bucket=BUCKET, Key=GZIPPED)
+    assert head["ContentType"] == "text/css"
+    assert plan_actions(plan_of(site.app, "--verify")) == dict.fromkeys(
+        VISIBLE_KEYS, ("skip", "unchanged")
+    )
