@@ -97,7 +97,7 @@ def _size_of(request: Any) -> int | None:
     if isinstance(body, (bytes, bytearray, str)):
         return len(body)
     try:
-        start = body.tell()
+        start: int = body.tell()
         end: int = body.seek(0, 2)
         body.seek(start)
     except (AttributeError, OSError):
