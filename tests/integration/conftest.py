@@ -24,6 +24,7 @@ import flask_s3
 import flask_s3.deploy.preparation as preparation
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Store, Wire, build_site
+from tests.integration.test_cli import Shop, write_shop
 from tests.support.aws_env import offline_aws_env
 from tests.support.ports import free_port
 
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
     return build_site(tmp_path / "site")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    """The command-line tests' shop (see test_cli.py), written into tmp_path."""
+    return write_shop(tmp_path / "shop")
 
 
 @pytest.fixture

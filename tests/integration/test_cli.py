@@ -319,11 +319,6 @@ def _cli_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         logger.propagate = propagate
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
-
-
 def invoke(command: Any, *args: str, env: dict[str, str] | None = None) -> Result:
     """Run a command as a shell would; an exception escaping it would have been
     a traceback, so it fails the test with that traceback."""

@@ -6,7 +6,6 @@ The command line prints that as one line and exits 3.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -29,7 +28,6 @@ from tests.integration.test_cli import (
     _cli_isolation,  # noqa: F401 (autouse: the commands' loggers are put back)
     invoke,
     one_error_line,
-    write_shop,
 )
 
 if TYPE_CHECKING:
@@ -70,11 +68,6 @@ def test_a_broken_manifest_of_a_known_format_says_delete_it(
     assert "delete it" in message
     assert "newer" not in message
     assert keys_in(s3) == [MANIFEST]
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from types import NoneType
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ from tests.integration.test_cli import (
     bucket_keys,
     failure_report,
     invoke,
-    write_shop,
 )
 from tests.integration.test_cli_subprocess import flask_s3_cli
 
@@ -69,11 +67,6 @@ def upload_report(text: str) -> dict[str, Any]:
     assert report["bytes_uploaded"] >= 0
     assert report["seconds"] >= 0
     return report
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ flask_s3`` in-process and as a real subprocess.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,7 +40,6 @@ from tests.integration.test_cli import (
     actions,
     check_plan_json,
     invoke,
-    write_shop,
 )
 from tests.integration.test_cli import (
     BUCKET as SHOP_BUCKET,
@@ -192,11 +190,6 @@ def damage_shop(client: S3Client, shop: Shop) -> tuple[str, str]:
     client.delete_object(Bucket=SHOP_BUCKET, Key=deleted)
     client.put_object(Bucket=SHOP_BUCKET, Key=changed, Body=b".other {}\n")
     return deleted, changed
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
 
 
 def test_plan_and_upload_verify(
