@@ -23,7 +23,8 @@ from moto.server import ThreadedMotoServer
 import flask_s3
 import flask_s3.deploy.preparation as preparation
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
-from tests.integration.moto_site import SentRequest, Site, Wire, build_site
+from tests.integration.moto_site import SentRequest, Site, Store, Wire, build_site
+from tests.integration.test_cli import Shop, write_shop
 from tests.support.aws_env import offline_aws_env
 from tests.support.ports import free_port
 
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
     return build_site(tmp_path / "site")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    """The command-line tests' shop (see test_cli.py), written into tmp_path."""
+    return write_shop(tmp_path / "shop")
 
 
 @pytest.fixture
@@ -75,6 +82,36 @@ def server_s3(moto_endpoint: str) -> S3Client:
     return boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
 
 
+@pytest.fixture(params=["in-process", "http"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The test's bucket in both places, one run each: moto in-process, and the
+    moto server over real HTTP, where every request is serialised."""
+    if request.param == "http":
+        client = request.getfixturevalue("server_s3")
+        return Store(client, request.getfixturevalue("moto_endpoint"))
+    return Store(request.getfixturevalue("s3"))
+
+
+def _size_of(request: Any) -> int | None:
+    """How many bytes of content a request sends, found without reading it;
+    over https botocore sends it aws-chunked, and says how much it holds."""
+    decoded = request.headers.get("X-Amz-Decoded-Content-Length")
+    if decoded is not None:
+        return int(decoded)
+    body = request.body
+    if body is None:
+        return 0
+    if isinstance(body, (bytes, bytearray, str)):
+        return len(body)
+    try:
+        start: int = body.tell()
+        end: int = body.seek(0, 2)
+        body.seek(start)
+    except (AttributeError, OSError):
+        return None
+    return end - start
+
+
 @pytest.fixture
 def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
     recorded = Wire()
@@ -92,6 +129,7 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
                         name: value.decode() if isinstance(value, bytes) else value
                         for name, value in request.headers.items()
                     },
+                    _size_of(request),
                 )
             )
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask
 
+from flask_s3 import FlaskS3
+
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
@@ -146,6 +148,8 @@ class SentRequest:
     method: str
     url: str
     headers: dict[str, str]
+    body_size: int | None = None
+    """The bytes of the body (None: a stream that cannot tell)."""
 
     @property
     def access_key(self) -> str:
@@ -194,6 +198,41 @@ def manifest_of(
 ) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(body_of(client, key, bucket))
     return loaded
+
+
+def stored(client: S3Client, key: str, bucket: str = BUCKET) -> dict[str, Any]:
+    """What the manifest records of the bucket's answer for an object."""
+    head = client.head_object(Bucket=bucket, Key=key)
+    return {"size": head["ContentLength"], "etag": head["ETag"].strip('"')}
+
+
+def plan_of(app: Flask, *options: str) -> dict[str, Any]:
+    """``flask s3 plan --json`` of an app, as a deploy script reads it."""
+    if "s3" not in app.extensions:
+        FlaskS3(app)
+    planned = app.test_cli_runner().invoke(args=["s3", "plan", "--json", *options])
+    assert planned.exit_code == 0, planned.output
+    loaded: dict[str, Any] = json.loads(planned.stdout)
+    return loaded
+
+
+def plan_actions(doc: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """A plan's assets as key -> (action, reason)."""
+    return {asset["key"]: (asset["action"], asset["reason"]) for asset in doc["assets"]}
+
+
+@dataclass
+class Store:
+    """Where a test's bucket lives: moto in-process, or a moto server over
+    HTTP that each app must be pointed at."""
+
+    client: S3Client
+    endpoint_url: str | None = None
+
+    def serve(self, app: Flask) -> Flask:
+        if self.endpoint_url is not None:
+            app.config["S3_ENDPOINT_URL"] = self.endpoint_url
+        return app
 
 
 def grants(acl: Any) -> list[tuple[str, str]]:

@@ -319,11 +319,6 @@ def _cli_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         logger.propagate = propagate
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
-
-
 def cli_runner() -> CliRunner:
     """stdout and stderr apart, as a shell sees them: click 8.2 does it
     always and took away the switch that click 8.1 needs for it."""

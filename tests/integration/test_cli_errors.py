@@ -5,7 +5,6 @@ one line and exit 2 like every other usage error.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +14,8 @@ from tests.integration.test_cli import (
     Shop,
     invoke,
     one_error_line,
-    write_shop,
 )
 from tests.integration.test_cli_subprocess import run
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
 
 
 # _load() (it only catches NoAppException): traceback, exit code 1.

@@ -42,7 +42,6 @@ from tests.integration.test_cli import (
     closed_port,
     one_error_line,
     table_rows,
-    write_shop,
 )
 from tests.support.ports import free_port
 
@@ -52,11 +51,6 @@ if TYPE_CHECKING:
 # The folder holding the flask_s3 this session tests: src/ of the checkout, or
 # site-packages when installed.
 TIMEOUT = 60
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Shop:
-    return write_shop(tmp_path / "shop")
 
 
 def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

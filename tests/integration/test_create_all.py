@@ -47,6 +47,7 @@ from tests.integration.moto_site import (
     manifest_of,
     relative_of,
     sha1,
+    stored,
 )
 
 if TYPE_CHECKING:
@@ -187,12 +188,6 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
         }, key
     head = s3.head_object(Bucket=BUCKET, Key=MANIFEST)
     assert head["ContentType"] == "application/json"
-
-
-def stored(s3: S3Client, key: str) -> dict[str, Any]:
-    """What the manifest records of the bucket's answer for an object."""
-    head = s3.head_object(Bucket=BUCKET, Key=key)
-    return {"size": head["ContentLength"], "etag": head["ETag"].strip('"')}
 
 
 # Bodies

@@ -38,6 +38,8 @@ MULTIPART_THRESHOLD = 8 * MIB
 SMALL_BODY = MIB
 DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
+_NO_OBJECT = ("404", "NoSuchKey", "NotFound")
+"""What HeadObject answers for a key that does not exist."""
 
 
 class Objects:
@@ -143,11 +145,14 @@ class Objects:
                 digest.update(chunk)
         return digest.hexdigest() == item.sha1
 
-    def send(self, item: PlannedAsset) -> Stored:
-        """Carry out one planned upload or header fix."""
+    def send(self, item: PlannedAsset) -> tuple[Action, Stored]:
+        """Carry out one planned upload or header fix, and say which it was:
+        a fix that has to send the bytes after all is an upload."""
         if item.action is Action.FIX_HEADERS:
-            return self.fix_headers(item)
-        return self.upload(item)
+            fixed = self.fix_headers(item)
+            if fixed is not None:
+                return Action.FIX_HEADERS, fixed
+        return Action.UPLOAD, self.upload(item)
 
     def upload(self, item: PlannedAsset) -> Stored:
         """Send one asset. A file whose stamp moved since it was hashed fails,
@@ -162,15 +167,20 @@ class Objects:
             raise FileChanged("the file changed while it was uploaded; run again")
         return stored
 
-    def fix_headers(self, item: PlannedAsset) -> Stored:
+    def fix_headers(self, item: PlannedAsset) -> Stored | None:
         """Serve an object's bytes with the planned headers, by copying it
-        onto itself; the bytes never travel. An object that is stored
-        compressed, or is to be, has to be sent again instead: a copy cannot
-        change its body."""
-        with translated("HeadObject", self.bucket, item.key):
-            head = self.client.head_object(Bucket=self.bucket, Key=item.key)
+        onto itself; the bytes never travel. None for an object that is
+        stored compressed, or is to be, or that is gone since it was
+        recorded: a copy cannot change its body, so it has to be sent."""
+        try:
+            with translated("HeadObject", self.bucket, item.key):
+                head = self.client.head_object(Bucket=self.bucket, Key=item.key)
+        except S3Error as exc:
+            if exc.code not in _NO_OBJECT:
+                raise
+            return None
         if item.spec.gzip or head.get("ContentEncoding"):
-            return self.upload(item)
+            return None
 
         def copy() -> Stored:
             with translated("CopyObject", self.bucket, item.key):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import attrs
 
@@ -43,6 +43,10 @@ from flask_s3.errors import BucketError, S3Error, UploadFailed
 logger = logging.getLogger("flask_s3")
 
 MANIFEST_ATTEMPTS = 5
+
+Arrived = list[tuple[PlannedAsset, tuple[Action, Stored]]]
+"""Each upload or fix that landed, with what was done (a fix may have had to
+send the bytes after all) and what the bucket answered."""
 
 
 def write_manifest(
@@ -116,7 +120,7 @@ def publish(
     recorder.write(record.pending())
     objects = Objects(prepared.client, bucket)
     sending = [*plan.uploads, *plan.fixes]
-    arrived: list[tuple[PlannedAsset, Stored]] = []
+    arrived: Arrived = []
     failed: list[FailedUpload] = []
     try:
         upload_all(
@@ -130,7 +134,7 @@ def publish(
     except BaseException:
         _record_interrupted(recorder, record, arrived)
         raise
-    stored = {item.key: answer for item, answer in arrived}
+    stored = {item.key: answer for item, (_, answer) in arrived}
     damaged = None if failed else _read_back(objects, prepared, arrived)
     if damaged is not None:
         recorder.write(record.settled({}))  # claims nothing it sent
@@ -152,13 +156,17 @@ def publish(
     invalidation_id = _invalidate(prepared, list(stored), deleted, warnings)
     for warning in warnings:
         logger.warning("%s", warning)
+    # A fix that had to send the bytes after all is counted as an upload.
+    sent = [item for item, (done, _) in arrived if done is Action.UPLOAD]
     result = UploadResult(
-        uploaded=tuple(i.key for i, _ in arrived if i.action is Action.UPLOAD),
+        uploaded=tuple(item.key for item in sent),
         skipped=tuple(item.key for item in plan.skips),
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
-        bytes_uploaded=sum(i.size for i, _ in arrived if i.action is Action.UPLOAD),
+        bytes_uploaded=sum(item.size for item in sent),
         seconds=time.monotonic() - started,
-        fixed=tuple(i.key for i, _ in arrived if i.action is Action.FIX_HEADERS),
+        fixed=tuple(
+            item.key for item, (done, _) in arrived if done is Action.FIX_HEADERS
+        ),
         deleted=tuple(deleted),
         invalidation_id=invalidation_id,
         warnings=tuple(warnings),
@@ -180,7 +188,7 @@ def publish(
 def _read_back(
     objects: Objects,
     prepared: Prepared,
-    arrived: list[tuple[PlannedAsset, Stored]],
+    arrived: Arrived,
 ) -> S3Error | None:
     """After a first upload to another store, one object is read back: a
     store that does not understand boto3's checksum framing may store it as
@@ -191,8 +199,8 @@ def _read_back(
     sample = next(
         (
             item
-            for item, _ in arrived
-            if item.action is Action.UPLOAD and not item.spec.gzip
+            for item, (done, _) in arrived
+            if done is Action.UPLOAD and not item.spec.gzip
         ),
         None,
     )
@@ -284,11 +292,13 @@ def _prune(
 def _record_interrupted(
     recorder: _Recorder,
     record: RunRecord,
-    arrived: Iterable[tuple[PlannedAsset, Stored]],
+    arrived: Arrived,
 ) -> None:
     """Keep what did arrive before an interruption, so the next run resends less."""
     try:
-        recorder.write(record.settled({item.key: answer for item, answer in arrived}))
+        recorder.write(
+            record.settled({item.key: answer for item, (_, answer) in arrived})
+        )
     except Exception as exc:
         logger.warning(
             "the upload was interrupted and the manifest could not be updated (%s); "

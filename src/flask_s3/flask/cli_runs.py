@@ -13,7 +13,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -119,7 +119,7 @@ def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> Non
     _show_logs(quiet=quiet or as_json)
     started = time.monotonic()
     bucket = options.get("bucket_name") or "?"
-    with _reported(offline_hint=False), _json_of_failures(as_json, bucket):
+    with _reported(offline_hint=False), _json_of_failures(as_json, lambda: bucket):
         prepared = prepare(
             static_roots(app), resolve_settings(app.config), DeployOptions(**options)
         )
@@ -139,11 +139,12 @@ def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> Non
 
 
 @contextmanager
-def _json_of_failures(as_json: bool, bucket: str) -> Iterator[None]:
-    """With --json, a failed upload still prints what it did, then fails."""
+def _json_of_failures(as_json: bool, bucket: Callable[[], str]) -> Iterator[None]:
+    """With --json, a failed upload still prints what it did, then fails;
+    ``bucket`` names the bucket the run resolved, once it has."""
     try:
         yield
     except UploadFailed as exc:
         if as_json:
-            click.echo(result_json(exc.result, bucket))
+            click.echo(result_json(exc.result, bucket()))
         raise
