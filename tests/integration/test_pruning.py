@@ -475,7 +475,10 @@ def test_deletes_go_in_batches_of_at_most_1000_keys(
         Key=MANIFEST,
         Body=serialize_manifest(
             Manifest(
-                {key: ManifestEntry(sha1(key.encode()), None) for key in stale},
+                {
+                    key: ManifestEntry(sha1(key.encode()), None, None, 1)
+                    for key in stale
+                },
                 deploys=1,
             )
         ),

@@ -149,12 +149,6 @@ def test_two_apps_in_one_bucket_prune_only_their_own_files(
         assert sorted(rerun.skipped) == sorted(kept)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: S3_PRUNE_KEEP counts the deploys of every app in a shared "
-    "manifest (UploadPlan.deploy comes from the manifest's global 'deploys'), "
-    "so another app's deploys age this app's hashed copies",
-)
 def test_hashed_copies_of_one_app_outlive_the_other_apps_deploys(
     s3: S3Client, tmp_path: Path
 ) -> None:

@@ -79,11 +79,14 @@ def read_local_tree(
 def _scoped(manifest: Manifest, scope: Sequence[str]) -> Manifest:
     """The record of this app's keys only: another app's entries in a shared
     manifest, or 0.3.x's record of another site, are neither planned against
-    nor pruned."""
+    nor pruned; and the app counts its own deploys, so that another app's
+    deploys never age its hashed copies out of the S3_PRUNE_KEEP window."""
+    entries = {k: v for k, v in manifest.entries.items() if in_scope(k, scope)}
     return attrs.evolve(
         manifest,
-        entries={k: v for k, v in manifest.entries.items() if in_scope(k, scope)},
+        entries=entries,
         unsettled=[key for key in manifest.unsettled if in_scope(key, scope)],
+        deploys=max((entry.deploy for entry in entries.values()), default=0),
     )
 
 
