@@ -85,9 +85,9 @@ class UploadFailed(FlaskS3Error):
 
     def __init__(self, result: UploadResult, summary: str | None = None) -> None:
         lines = [f"  {failure.key}: {failure.reason}" for failure in result.failed]
+        attempted = len(result.failed) + len(result.uploaded) + len(result.fixed)
         heading = summary or (
-            f"{len(result.failed)} of "
-            f"{len(result.failed) + len(result.uploaded)} uploads failed; "
+            f"{len(result.failed)} of {attempted} uploads failed; "
             "run the upload again to retry them"
         )
         super().__init__("\n".join([heading, *lines]))
