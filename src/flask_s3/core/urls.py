@@ -28,17 +28,29 @@ _QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what flask.url_for leaves unquoted in an anchor
 
 
+def served_name(filename: str) -> str:
+    """The file in the static folder that Flask serves for ``filename``:
+    browsers resolve '.' and '..' segments and Flask's router merges
+    slashes (``/css/a.css`` and ``css/../css/a.css`` both serve
+    ``css/a.css``). A name that climbs out of the folder is refused."""
+    kept: list[str] = []
+    for part in filename.split("/"):
+        if part == "..":
+            if not kept:
+                raise UnsafeFilename(
+                    f"filename {filename!r} climbs out of the static folder with "
+                    "'..'; Flask would not serve it from there either"
+                )
+            kept.pop()
+        elif part not in ("", "."):
+            kept.append(part)
+    return "/".join(kept)
+
+
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
     """The key an asset is stored under: the path Flask serves it at, behind
-    S3_PREFIX, so that an upload and a URL can never disagree. Empty and '.'
-    segments are dropped as Flask's safe_join drops them (``a//b.css`` serves
-    ``a/b.css``); '..' and absolute names are refused, as Flask refuses them."""
-    if filename.startswith("/") or ".." in filename.split("/"):
-        raise UnsafeFilename(
-            f"filename {filename!r} is absolute or climbs out of {url_path!r} with "
-            "'..'; Flask would not serve it from the static folder either"
-        )
-    name = "/".join(part for part in filename.split("/") if part not in ("", "."))
+    S3_PREFIX, so that an upload and a URL can never disagree."""
+    name = served_name(filename)
     base = "/".join(
         part for part in (settings.prefix.strip("/"), url_path.strip("/")) if part
     )
