@@ -22,6 +22,8 @@ from flask_s3.errors import (
     UploadFailed,
 )
 
+__version__ = "1.0.0.dev0"
+
 if TYPE_CHECKING:
     from flask_s3.core.upload_result import UploadResult
     from flask_s3.flask.create_all import create_all
@@ -40,6 +42,7 @@ __all__ = [
     "UnsafeFilename",
     "UploadFailed",
     "UploadResult",
+    "__version__",
     "create_all",
     "url_for",
 ]

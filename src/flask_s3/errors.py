@@ -102,3 +102,7 @@ class DeprecatedSetting(FlaskS3Warning, FutureWarning):
     """A setting that still works but will go. A FutureWarning, because the
     people who must act are the app's developers, and Python shows those by
     default where it hides a DeprecationWarning raised inside a library."""
+
+
+class UnknownSetting(FlaskS3Warning):
+    """A config key that looks like a misspelt Flask-S3 setting."""

@@ -9,6 +9,7 @@ a wrong URL.
 
 from __future__ import annotations
 
+import difflib
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -218,3 +219,27 @@ def deprecations(config: Mapping[str, Any]) -> tuple[str, ...]:
         f"{' and '.join(keys)} {'is' if len(keys) == 1 else 'are'} deprecated: "
         "put 'Cache-Control' into S3_HEADERS instead",
     )
+
+
+_KNOWN_KEYS = frozenset(
+    key for field in SETTING_FIELDS for key in config_keys(field)
+) | frozenset((*_DEPRECATED_CACHE_CONTROL, *_DEPRECATED_USE_CACHE_CONTROL))
+_OURS = ("S3_", "FLASKS3_", "USE_S3")
+
+
+def misspellings(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """Keys that look like a Flask-S3 setting but are none, each with the one
+    it is close to. A typo such as S3_ENDPOINT (for S3_ENDPOINT_URL) would
+    otherwise send an upload to AWS without a word; keys close to none of
+    ours are the app's own and are left alone."""
+    found = []
+    for key in sorted(k for k in config if isinstance(k, str)):
+        if key in _KNOWN_KEYS or not key.startswith(_OURS):
+            continue
+        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1, cutoff=0.8)
+        if close:
+            found.append(
+                f"{key} is not a Flask-S3 setting and is ignored; did you mean "
+                f"{close[0]}?"
+            )
+    return tuple(found)

@@ -14,8 +14,12 @@ from flask import Flask
 
 import flask_s3
 from flask_s3.core.activation import require_bucket, switch_entries, use_s3
-from flask_s3.core.settings_resolution import deprecations, resolve_settings
-from flask_s3.errors import DeprecatedSetting
+from flask_s3.core.settings_resolution import (
+    deprecations,
+    misspellings,
+    resolve_settings,
+)
+from flask_s3.errors import DeprecatedSetting, UnknownSetting
 from flask_s3.flask.cli import s3_commands
 from flask_s3.flask.state import EXTENSION_NAME, ExtensionState
 from flask_s3.flask.url_for import url_for
@@ -37,6 +41,8 @@ class FlaskS3:
         settings = resolve_settings(app.config)
         for message in deprecations(app.config):
             warnings.warn(message, DeprecatedSetting, stacklevel=_callers_level())
+        for message in misspellings(app.config):
+            warnings.warn(message, UnknownSetting, stacklevel=_callers_level())
         app.config.update(switch_entries(app.config, settings, debug=app.debug))
         require_bucket(app.config, settings)
         app.extensions[EXTENSION_NAME] = ExtensionState(settings)

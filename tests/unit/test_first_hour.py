@@ -1,0 +1,67 @@
+"""What a user moving from 0.3.x meets first: typos, the version, init twice."""
+
+from __future__ import annotations
+
+import warnings
+
+import flask
+import pytest
+
+import flask_s3
+from flask_s3 import FlaskS3
+from flask_s3.core.settings_resolution import misspellings
+from flask_s3.errors import UnknownSetting
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("S3_ONLY_MODIFED", "S3_ONLY_MODIFIED"),
+        ("S3_CACHEBUSTING", "S3_CACHE_BUSTING"),
+        ("S3_ENDPOINT", "S3_ENDPOINT_URL"),
+        ("FLASKS3_BUCKETNAME", "FLASKS3_BUCKET_NAME"),
+    ],
+)
+def test_a_misspelt_setting_is_named_with_the_one_meant(typo: str, meant: str) -> None:
+    (message,) = misspellings({typo: True})
+    assert message.startswith(f"{typo} is not a Flask-S3 setting")
+    assert message.endswith(f"did you mean {meant}?")
+
+
+@pytest.mark.parametrize(
+    "key", ["S3_MY_APP_UPLOADS", "S3_INVOICE_BUCKET", "SECRET_KEY", "S3_BUCKET_NAME"]
+)
+def test_the_apps_own_s3_keys_and_ours_are_left_alone(key: str) -> None:
+    assert misspellings({key: "x"}) == ()
+
+
+def test_init_app_warns_of_a_typo_visibly_at_the_callers_line() -> None:
+    app = flask.Flask(__name__)
+    app.config.update(S3_BUCKET_NAME="shop-assets", S3_ONLY_MODIFED=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's default filters, not pytest's
+        FlaskS3(app)
+    (warning,) = caught
+    assert warning.category is UnknownSetting
+    assert "did you mean S3_ONLY_MODIFIED?" in str(warning.message)
+    assert warning.filename == __file__
+
+
+def test_the_version_is_a_string() -> None:
+    assert isinstance(flask_s3.__version__, str)
+    assert flask_s3.__version__[0].isdigit()
+
+
+def test_a_second_init_app_is_harmless() -> None:
+    app = flask.Flask(__name__)
+    app.config["S3_BUCKET_NAME"] = "shop-assets"
+    extension = FlaskS3(app)
+    extension.init_app(app)
+    FlaskS3(app)
+    assert [name for name in app.cli.commands if name == "s3"] == ["s3"]
+    with app.test_request_context():
+        url = flask_s3.url_for("static", filename="a.css")
+        rendered = flask.render_template_string(
+            "{{ url_for('static', filename='a.css') }}"
+        )
+    assert url == rendered == "https://shop-assets.s3.amazonaws.com/static/a.css"
