@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import flask_s3
 from tests.integration.test_cli import (
     APP_MODULE,
     CONFIG_VARIABLE,
@@ -290,13 +291,6 @@ def test_errors_are_one_line(
     [
         pytest.param(["-m", "flask_s3", "plan", "--filter", "("], id="bad-regex"),
         pytest.param(["-m", "flask_s3", "upload"], id="no-app"),
-        pytest.param(
-            ["-m", "flask", "--app", "nope.py", "s3", "plan"], id="flask-missing-file"
-        ),
-        pytest.param(
-            ["-m", "flask", "--app", "missing_module:app", "s3", "upload"],
-            id="flask-missing-module",
-        ),
     ],
 )
 def test_usage_errors_exit_2(
@@ -307,6 +301,97 @@ def test_usage_errors_exit_2(
 
     assert result.returncode == 2, result.stderr
     assert "Usage:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        pytest.param(
+            ["-m", "flask", "--app", "nope.py", "s3", "plan"],
+            "error: Could not import 'nope'. ModuleNotFoundError: No module named "
+            "'nope'",
+            id="flask-missing-file",
+        ),
+        pytest.param(
+            ["-m", "flask", "--app", "missing_module:app", "s3", "upload"],
+            "error: Could not import 'missing_module'. ModuleNotFoundError: No "
+            "module named 'missing_module'",
+            id="flask-missing-module",
+        ),
+    ],
+)
+def test_flask_s3_commands_report_an_app_that_cannot_load_in_one_line(
+    shop: Shop, clean_env: dict[str, str], args: list[str], error: str
+) -> None:
+    """'flask s3' exists without the app (an entry point), so loading the app
+    is its own step, reported as 'python -m flask_s3' reports it."""
+    result = run(*args, env=clean_env, cwd=shop.folder)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [error]
+
+
+def test_a_bad_setting_in_create_app_is_one_line_under_flask_too(
+    shop: Shop, clean_env: dict[str, str]
+) -> None:
+    factory = shop.folder / "bad_factory.py"
+    factory.write_text(
+        "from flask import Flask\n"
+        "from flask_s3 import FlaskS3\n"
+        "def create_app():\n"
+        "    app = Flask(__name__)\n"
+        "    app.config.update(S3_BUCKET_NAME='shop-assets', S3_GZIP='yes')\n"
+        "    FlaskS3(app)\n"
+        "    return app\n"
+    )
+    for command in (
+        ["-m", "flask", "--app", "bad_factory:create_app", "s3", "plan"],
+        ["-m", "flask_s3", "plan", "--app", "bad_factory:create_app"],
+    ):
+        result = run(*command, env=clean_env, cwd=shop.folder)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            "error: S3_GZIP = 'yes' is invalid: expected True or False (got str)"
+        ], command
+
+
+def test_python_m_flask_s3_reads_flask_app_and_flaskenv(
+    shop: Shop, clean_env: dict[str, str]
+) -> None:
+    (shop.folder / ".flaskenv").write_text(f"FLASK_APP={shop.app_file}\n")
+    result = run("-m", "flask_s3", "plan", "--offline", env=clean_env, cwd=shop.folder)
+    assert result.returncode == 0, result.stderr
+    assert "offline: planned against an empty bucket" in result.stdout
+    (shop.folder / ".flaskenv").unlink()
+    with_variable = {**clean_env, "FLASK_APP": str(shop.app_file)}
+    result = run(
+        "-m", "flask_s3", "plan", "--offline", env=with_variable, cwd=shop.folder
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_version_and_summary(shop: Shop, clean_env: dict[str, str]) -> None:
+    version = run("-m", "flask_s3", "--version", env=clean_env, cwd=shop.folder)
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"Flask-S3, version {flask_s3.__version__}"
+    totals = run(
+        "-m",
+        "flask_s3",
+        "plan",
+        "--app",
+        str(shop.app_file),
+        "--offline",
+        "--summary",
+        env=clean_env,
+        cwd=shop.folder,
+    )
+    assert totals.returncode == 0, totals.stderr
+    lines = totals.stdout.splitlines()
+    assert lines[0].startswith("upload: ")
+    assert not [line for line in lines if line.startswith(("ACTION", "upload  "))]
+    helped = run("-m", "flask_s3", "upload", "--help", env=clean_env, cwd=shop.folder)
+    for shown in ("--endpoint-url URL", "--filter REGEX", "FLASK_APP", "Exit codes:"):
+        assert shown in helped.stdout, shown
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")

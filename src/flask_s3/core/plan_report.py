@@ -138,7 +138,9 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def report_text(report: PlanReport) -> str:
+def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
+    """A line per file and per delete, then the totals and where they go;
+    ``totals_only`` for the totals alone (a big site has thousands of lines)."""
     header = (
         "ACTION",
         "REASON",
@@ -189,4 +191,6 @@ def report_text(report: PlanReport) -> str:
     if report.example_url:
         summary.append(f"asset URLs look like: {report.example_url}")
     summary.extend(f"warning: {warning}" for warning in report.warnings)
+    if totals_only:
+        return "\n".join(summary[1:])
     return "\n".join([*table, *summary])

@@ -24,6 +24,8 @@ class DeployOptions:
     put_bucket_acl: bool = True
     prune: bool = False
     """Prune in this run even if S3_PRUNE is off (the CLI's --prune)."""
+    endpoint_url: str | None = None
+    """Overrides S3_ENDPOINT_URL (the CLI's --endpoint-url)."""
     verify: bool = False
     """List the bucket and compare it with the record, re-sending what is
     missing or changed (the CLI's --verify); otherwise the record is trusted."""
@@ -40,6 +42,11 @@ def run_settings(settings: Settings, options: DeployOptions) -> RunSettings:
         if options.location
         else settings.region,
         prune=options.prune or settings.prune,
+        endpoint_url=resolve_override(
+            "endpoint_url", options.endpoint_url, "--endpoint-url"
+        )
+        if options.endpoint_url
+        else settings.endpoint_url,
     )
     if options.location:
         check_region(settings, "location")

@@ -3,7 +3,9 @@ implementation, two ways in.
 
 This module is imported by every app that calls ``FlaskS3(app)``, to add the
 ``flask s3`` group, so it loads only click and Flask: the deploy stack (and
-boto3 with it) is imported when a command runs.
+boto3 with it) is imported when a command runs. The app is loaded here too,
+under both ways in, so that a bad setting in ``create_app`` is the same one
+line and exit code 2 whichever was used.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, NoAppException, ScriptInfo
+from flask import Flask
+from flask.cli import NoAppException, ScriptInfo, load_dotenv
 
+import flask_s3
 from flask_s3.errors import SettingsError
 from flask_s3.flask.cli_options import (
+    EPILOG,
     EXIT_USAGE,
     plan_options,
     upload_options,
@@ -29,11 +33,11 @@ def _fail(code: int, message: str) -> NoReturn:
     fail(code, one_line(message))
 
 
-def _load(target: str) -> Flask:
+def _load(info: ScriptInfo, target: str) -> Flask:
     """Load the app as ``flask --app`` does. Whatever goes wrong in the user's
     module or factory (a syntax error, a bad setting) is a usage error."""
     try:
-        return ScriptInfo(app_import_path=target).load_app()
+        return info.load_app()
     except SettingsError as exc:
         _fail(EXIT_USAGE, str(exc))
     except NoAppException as exc:
@@ -57,41 +61,51 @@ def _upload(app: Flask, **options: Any) -> None:
     run_upload(app, **options)
 
 
-def _current_app() -> Flask:
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    return app
+def _flask_app() -> Flask:
+    """The app of ``flask --app X s3 ...``, loaded by its ScriptInfo."""
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    return _load(info, info.app_import_path or "the app")
+
+
+def _target_app(target: str | None) -> Flask:
+    if not target:
+        raise click.UsageError("no app to publish: pass --app or set FLASK_APP")
+    return _load(ScriptInfo(app_import_path=target), target)
 
 
 _app_option = click.option(
     "--app",
     "target",
-    required=True,
-    metavar="TARGET",
-    help="The app, as for 'flask --app': module:app, module:create_app(), path.py.",
+    envvar="FLASK_APP",
+    metavar="IMPORT",
+    help="The app, as for 'flask --app': module:app, 'module:create_app()', "
+    "path.py. [env: FLASK_APP, also read from .flaskenv]",
 )
 
 
-@click.group()
+@click.group(epilog=EPILOG)
+@click.version_option(flask_s3.__version__, prog_name="Flask-S3")
 def main() -> None:
     """Publish a Flask app's static assets to S3."""
+    load_dotenv()  # .flaskenv and .env, as 'flask' reads them (python-dotenv)
 
 
-@main.command("plan")
+@main.command("plan", epilog=EPILOG)
 @_app_option
 @plan_options
 @upload_options
-def plan_command(target: str, **options: Any) -> None:
+def plan_command(target: str | None, **options: Any) -> None:
     """Show what an upload would do, writing nothing."""
-    _plan(_load(target), **options)
+    _plan(_target_app(target), **options)
 
 
-@main.command("upload")
+@main.command("upload", epilog=EPILOG)
 @_app_option
 @upload_output_options
 @upload_options
-def upload_command(target: str, **options: Any) -> None:
+def upload_command(target: str | None, **options: Any) -> None:
     """Upload the app's static assets."""
-    _upload(_load(target), **options)
+    _upload(_target_app(target), **options)
 
 
 @main.command("demo")
@@ -111,20 +125,22 @@ def demo_command(serve: bool, port: int, hashed_copies: bool) -> None:
     run_demo(serve=serve, port=port, hashed_copies=hashed_copies)
 
 
-s3_commands = AppGroup("s3", help="Publish this app's static assets to S3.")
+s3_commands = click.Group(
+    "s3", help="Publish this app's static assets to S3.", epilog=EPILOG
+)
 
 
-@s3_commands.command("plan")
+@s3_commands.command("plan", epilog=EPILOG)
 @plan_options
 @upload_options
 def flask_plan_command(**options: Any) -> None:
     """Show what an upload would do, writing nothing."""
-    _plan(_current_app(), **options)
+    _plan(_flask_app(), **options)
 
 
-@s3_commands.command("upload")
+@s3_commands.command("upload", epilog=EPILOG)
 @upload_output_options
 @upload_options
 def flask_upload_command(**options: Any) -> None:
     """Upload this app's static assets."""
-    _upload(_current_app(), **options)
+    _upload(_flask_app(), **options)

@@ -17,6 +17,12 @@ EXIT_USAGE = 2
 EXIT_S3 = 3
 """S3 could not be used: credentials, network, permissions, bucket state."""
 
+EPILOG = (
+    "Exit codes: 0 success; 1 some files did not arrive (upload), or something "
+    "would change (plan --check); 2 a bad option, app or setting; 3 S3 could "
+    "not be used (credentials, network, permissions, bucket, manifest)."
+)
+
 
 def _check_regex(
     _: click.Context, __: click.Parameter, value: str | None
@@ -33,23 +39,39 @@ def upload_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of ``create_all``, as flags."""
     options = [
         click.option(
-            "--bucket", "bucket_name", help="Bucket name; overrides S3_BUCKET_NAME."
+            "--bucket",
+            "bucket_name",
+            metavar="NAME",
+            help="Bucket name; overrides S3_BUCKET_NAME.",
         ),
         click.option(
-            "--region", "location", help="Bucket region; overrides S3_REGION."
+            "--region",
+            "location",
+            metavar="REGION",
+            help="Bucket region; overrides S3_REGION.",
         ),
         click.option(
-            "--user", help="AWS access key id; default: config, then boto3's chain."
+            "--endpoint-url",
+            metavar="URL",
+            help="An S3-compatible store's API; overrides S3_ENDPOINT_URL.",
+        ),
+        click.option(
+            "--user",
+            metavar="KEY_ID",
+            help="AWS access key id; default: AWS_ACCESS_KEY_ID in the config, "
+            "then boto3's chain (environment, profile, instance role).",
         ),
         click.option(
             "--password",
             envvar="FLASK_S3_SECRET_ACCESS_KEY",
-            help="AWS secret key; prefer the FLASK_S3_SECRET_ACCESS_KEY variable.",
+            metavar="SECRET",
+            help="AWS secret key. [env: FLASK_S3_SECRET_ACCESS_KEY, preferred]",
         ),
         click.option("--include-hidden", is_flag=True, help="Also upload dot-files."),
         click.option(
             "--filter",
             "filepath_filter_regex",
+            metavar="REGEX",
             callback=_check_regex,
             help="Only files whose path in the static folder matches this regex.",
         ),
@@ -84,6 +106,11 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
     command = click.option(
         "--json", "as_json", is_flag=True, help="Print the plan as JSON."
+    )(command)
+    command = click.option(
+        "--summary",
+        is_flag=True,
+        help="Print the totals only, not a line per file.",
     )(command)
     return click.option(
         "--offline",

@@ -80,7 +80,13 @@ def _reported(*, offline_hint: bool) -> Iterator[None]:
 
 
 def run_plan(
-    app: Flask, *, offline: bool, as_json: bool, check: bool, **options: Any
+    app: Flask,
+    *,
+    offline: bool,
+    as_json: bool,
+    summary: bool,
+    check: bool,
+    **options: Any,
 ) -> None:
     _show_logs(quiet=as_json)
     with _reported(offline_hint=not offline):
@@ -91,11 +97,12 @@ def run_plan(
             offline=offline,
         )
         report = planned.report()
-    click.echo(report_json(report) if as_json else report_text(report))
+    text = report_json(report) if as_json else report_text(report, totals_only=summary)
+    click.echo(text)
     sys.exit(EXIT_FAILED if check and report.has_changes else EXIT_OK)
 
 
-def summary(result: UploadResult, bucket: str) -> str:
+def upload_summary(result: UploadResult, bucket: str) -> str:
     """One line of what an upload did, naming only what happened."""
     parts = [
         f"uploaded {len(result.uploaded)} files ({human_size(result.bytes_uploaded)})"
@@ -135,7 +142,7 @@ def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> Non
     if as_json:
         click.echo(result_json(result, bucket))
     elif not quiet:
-        click.echo(summary(result, bucket))
+        click.echo(upload_summary(result, bucket))
 
 
 @contextmanager
