@@ -14,7 +14,10 @@ run owns is only what it did in this run:
   only where the record still holds what this run saw;
 - a **drop**: a key it is about to overwrite or delete, or failed to write;
 - **marks**: the keys it has in flight, set before it writes or deletes them
-  and cleared after.
+  and cleared after. Two live marks of a key for other content (or a delete)
+  contest each other for good, since either request may land last: a run
+  claims a key only under its own live, uncontested mark, so neither the
+  other run's unmark nor a replay of its own landed write lifts that.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def _may_claim(
     run: str,
 ) -> bool:
     content = content_of(entry)
+    own = marks.get(key, {}).get(run)
+    if own is None or own.contested:
+        return False
     current = latest.entries.get(key)
     recorded_as_ours = current is not None and content_of(current) == content
     untouched = current == base.entries.get(key)
@@ -102,7 +108,17 @@ def apply(
         else:
             entries.pop(key, None)
     for key, writes in change.mark.items():
-        marks.setdefault(key, {})[run] = Mark(now, writes)
+        runs = marks.setdefault(key, {})
+        clashing = [
+            other
+            for other, mark in runs.items()
+            if other != run and (writes is None or mark.writes != writes)
+        ]
+        for other in clashing:
+            runs[other] = attrs.evolve(runs[other], contested=True)
+        mine = runs.get(run)
+        contested = bool(clashing) or (mine is not None and mine.contested)
+        runs[run] = Mark(now, writes, contested)
     for key in change.unmark:
         marks.get(key, {}).pop(run, None)
     unsettled = (set(latest.unsettled) | change.unsettle) - change.settle
