@@ -100,7 +100,11 @@ def apply(
     for key in change.drop:
         entries.pop(key, None)
     for key, entry in change.refresh.items():
-        if key in entries and latest.entries.get(key) == base.entries.get(key):
+        current = latest.entries.get(key)
+        # What the run saw, not only what it last wrote: its base may have
+        # taken in another run's claim since it read the record.
+        seen = current is not None and attrs.evolve(current, deploy=entry.deploy)
+        if key in entries and current == base.entries.get(key) and seen == entry:
             entries[key] = entry
     for key, entry in change.put.items():
         if _may_claim(entry, key, base=base, latest=latest, marks=marks, run=run):
