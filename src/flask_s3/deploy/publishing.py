@@ -123,6 +123,7 @@ def publish(
         record.read,
     )
     recorder.write(record.pending())
+    marked = recorder.written
     objects = Objects(prepared.client, bucket)
     sending = [*plan.uploads, *plan.fixes]
     arrived: list[tuple[PlannedAsset, Stored]] = []
@@ -151,7 +152,7 @@ def publish(
     warnings: list[str] = []
     deleted: list[str] = []
     if unrecorded is None and pruning:
-        deleted = _prune(objects, recorder, record, warnings)
+        deleted = _prune(objects, recorder, record, marked, warnings)
     # What changed is invalidated even when other uploads failed: the next run
     # sees these files as unchanged and would never tell the CDN.
     invalidation_id = _invalidate(prepared, list(stored), deleted, warnings)
@@ -231,7 +232,11 @@ def _invalidate(
 
 
 def _prune(
-    objects: Objects, recorder: _Recorder, record: RunRecord, warnings: list[str]
+    objects: Objects,
+    recorder: _Recorder,
+    record: RunRecord,
+    marked: Manifest,
+    warnings: list[str],
 ) -> list[str]:
     """Delete what the settled record dropped. Keys that could not be deleted
     still exist, so they are claimed again for a later run."""
@@ -242,7 +247,7 @@ def _prune(
         for key, why in sorted(failures.items())
     )
     try:
-        recorder.write(record.pruned(failures))
+        recorder.write(record.pruned(failures, marked=marked))
     except Exception as exc:
         warnings.append(
             f"the manifest could not be updated after pruning ({describe_error(exc)})"

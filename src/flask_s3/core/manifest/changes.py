@@ -199,10 +199,15 @@ class RunRecord:
             deploys=self.deploy,
         )
 
-    def pruned(self, undeleted: Iterable[str]) -> Change:
+    def pruned(self, undeleted: Iterable[str], *, marked: Manifest) -> Change:
         """Written after the deletes: keys that could not be deleted still
-        hold what the record read, so they are claimed again."""
+        hold what the record read, so they are claimed again; but only where
+        ``marked``, the record once this run's `pending` landed, still held
+        it (another run may have written the key between the two)."""
         put = {
-            key: self.read.entries[key] for key in undeleted if key in self.read.entries
+            key: self.read.entries[key]
+            for key in undeleted
+            if key in self.read.entries
+            and marked.entries.get(key) == self.read.entries[key]
         }
         return Change(put=FrozenDict(put), unmark=self.deleting, deploys=self.deploy)
