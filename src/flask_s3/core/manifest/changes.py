@@ -109,8 +109,10 @@ def apply(
     for key, entry in change.put.items():
         if _may_claim(entry, key, base=base, latest=latest, marks=marks, run=run):
             entries[key] = entry
-        else:
-            entries.pop(key, None)
+        elif key in entries and content_of(entries[key]) != content_of(entry):
+            # This run's bytes may have replaced these. An entry of its own
+            # content stays: a replay after its own write landed finds it.
+            del entries[key]
     for key, writes in change.mark.items():
         runs = marks.setdefault(key, {})
         clashing = [
