@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.integration.fault_proxy import FaultProxy, is_object_get, is_object_put
+from tests.integration.fault_proxy import (
+    FaultProxy,
+    auditing_proxy,
+    is_object_get,
+    is_object_put,
+)
 from tests.integration.test_cli import (
     APP_MODULE,
     BUCKET,
@@ -81,15 +86,8 @@ def forwarded_puts(proxy: FaultProxy, path: str) -> list[str]:
 
 @pytest.fixture
 def proxy(moto_endpoint: str, server_s3: S3Client) -> Iterator[FaultProxy]:
-    faults = FaultProxy(moto_endpoint).start()
-    faults.audit = functools.partial(audit, server_s3)
-    try:
+    with auditing_proxy(moto_endpoint, functools.partial(audit, server_s3)) as faults:
         yield faults
-    finally:
-        stuck = faults.stop()
-    assert stuck == []
-    assert faults.errors == []
-    assert not faults.overflowed
 
 
 def env_for(clean_env: dict[str, str], endpoint: str, prune: bool) -> dict[str, str]:
