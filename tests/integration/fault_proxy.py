@@ -14,9 +14,10 @@ is tests/support/loopback_proxy.py, shared with the upload benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tests.support.http_messages import Request
@@ -99,6 +100,24 @@ class FaultProxy(LoopbackProxy):
                 if rule.fires(request):
                     return rule.action
         return None
+
+
+@contextlib.contextmanager
+def auditing_proxy(
+    upstream: str, audit: Callable[[Request], None]
+) -> Iterator[FaultProxy]:
+    """A fault proxy that runs ``audit`` after every change to the bucket;
+    once left, its threads have stopped, and it met no error of its own and
+    no more requests than its bound."""
+    faults = FaultProxy(upstream).start()
+    faults.audit = audit
+    try:
+        yield faults
+    finally:
+        stuck = faults.stop()
+    assert stuck == [], "proxy threads did not stop"
+    assert faults.errors == []
+    assert not faults.overflowed
 
 
 # Predicates for S3 requests, path-style.

@@ -48,6 +48,7 @@ from tests.integration.fault_proxy import (
     SLOW_DOWN,
     FaultProxy,
     all_of,
+    auditing_proxy,
     is_object_get,
     is_object_put,
 )
@@ -162,15 +163,8 @@ def sigint_raises() -> Iterator[None]:
 def proxy(moto_endpoint: str, server_s3: S3Client) -> Iterator[FaultProxy]:
     """A fault proxy in front of a freshly reset moto, auditing the invariant
     after every change to the bucket."""
-    faults = FaultProxy(moto_endpoint).start()
-    faults.audit = functools.partial(audit, server_s3)
-    try:
+    with auditing_proxy(moto_endpoint, functools.partial(audit, server_s3)) as faults:
         yield faults
-    finally:
-        stuck = faults.stop()
-    assert stuck == [], "proxy threads did not stop"
-    assert faults.errors == []
-    assert not faults.overflowed
     assert faults.audit_failures == []
 
 

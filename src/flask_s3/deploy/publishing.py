@@ -118,6 +118,7 @@ def publish(
         record.read,
     )
     recorder.write(record.pending())
+    marked = recorder.written
     objects = Objects(prepared.client, bucket)
     sending = [*plan.uploads, *plan.fixes]
     arrived: Arrived = []
@@ -150,7 +151,7 @@ def publish(
     warnings: list[str] = []
     deleted: list[str] = []
     if unrecorded is None and pruning:
-        deleted = _prune(objects, recorder, record, warnings)
+        deleted = _prune(objects, recorder, record, marked, warnings)
     # What changed is invalidated even when other uploads failed: the next run
     # sees these files as unchanged and would never tell the CDN.
     invalidation_id = _invalidate(prepared, list(stored), deleted, warnings)
@@ -265,7 +266,11 @@ def _invalidate(
 
 
 def _prune(
-    objects: Objects, recorder: _Recorder, record: RunRecord, warnings: list[str]
+    objects: Objects,
+    recorder: _Recorder,
+    record: RunRecord,
+    marked: Manifest,
+    warnings: list[str],
 ) -> list[str]:
     """Delete what the settled record dropped. Keys that could not be deleted
     still exist, so they are claimed again for a later run."""
@@ -276,7 +281,7 @@ def _prune(
         for key, why in sorted(failures.items())
     )
     try:
-        recorder.write(record.pruned(failures))
+        recorder.write(record.pruned(failures, marked=marked))
     except Exception as exc:
         warnings.append(
             f"the manifest could not be updated after pruning ({describe_error(exc)})"

@@ -14,7 +14,10 @@ run owns is only what it did in this run:
   only where the record still holds what this run saw;
 - a **drop**: a key it is about to overwrite or delete, or failed to write;
 - **marks**: the keys it has in flight, set before it writes or deletes them
-  and cleared after.
+  and cleared after. Two live marks of a key for other content (or a delete)
+  contest each other for good, since either request may land last: a run
+  claims a key only under its own live, uncontested mark, so neither the
+  other run's unmark nor a replay of its own landed write lifts that.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def _may_claim(
     run: str,
 ) -> bool:
     content = content_of(entry)
+    own = marks.get(key, {}).get(run)
+    if own is None or own.contested:
+        return False
     current = latest.entries.get(key)
     recorded_as_ours = current is not None and content_of(current) == content
     untouched = current == base.entries.get(key)
@@ -94,15 +100,31 @@ def apply(
     for key in change.drop:
         entries.pop(key, None)
     for key, entry in change.refresh.items():
-        if key in entries and latest.entries.get(key) == base.entries.get(key):
+        current = latest.entries.get(key)
+        # What the run saw, not only what it last wrote: its base may have
+        # taken in another run's claim since it read the record.
+        seen = current is not None and attrs.evolve(current, deploy=entry.deploy)
+        if key in entries and current == base.entries.get(key) and seen == entry:
             entries[key] = entry
     for key, entry in change.put.items():
         if _may_claim(entry, key, base=base, latest=latest, marks=marks, run=run):
             entries[key] = entry
-        else:
-            entries.pop(key, None)
+        elif key in entries and content_of(entries[key]) != content_of(entry):
+            # This run's bytes may have replaced these. An entry of its own
+            # content stays: a replay after its own write landed finds it.
+            del entries[key]
     for key, writes in change.mark.items():
-        marks.setdefault(key, {})[run] = Mark(now, writes)
+        runs = marks.setdefault(key, {})
+        clashing = [
+            other
+            for other, mark in runs.items()
+            if other != run and (writes is None or mark.writes != writes)
+        ]
+        for other in clashing:
+            runs[other] = attrs.evolve(runs[other], contested=True)
+        mine = runs.get(run)
+        contested = bool(clashing) or (mine is not None and mine.contested)
+        runs[run] = Mark(now, writes, contested)
     for key in change.unmark:
         marks.get(key, {}).pop(run, None)
     unsettled = (set(latest.unsettled) | change.unsettle) - change.settle
@@ -179,10 +201,15 @@ class RunRecord:
             deploys=self.deploy,
         )
 
-    def pruned(self, undeleted: Iterable[str]) -> Change:
+    def pruned(self, undeleted: Iterable[str], *, marked: Manifest) -> Change:
         """Written after the deletes: keys that could not be deleted still
-        hold what the record read, so they are claimed again."""
+        hold what the record read, so they are claimed again; but only where
+        ``marked``, the record once this run's `pending` landed, still held
+        it (another run may have written the key between the two)."""
         put = {
-            key: self.read.entries[key] for key in undeleted if key in self.read.entries
+            key: self.read.entries[key]
+            for key in undeleted
+            if key in self.read.entries
+            and marked.entries.get(key) == self.read.entries[key]
         }
         return Change(put=FrozenDict(put), unmark=self.deleting, deploys=self.deploy)

@@ -68,6 +68,10 @@ class Mark:
     """When the run said so, in seconds since the epoch."""
     writes: str | None
     """What it writes (`content_of` its entry), or None when it deletes."""
+    contested: bool = False
+    """Another live run marked the key for other content, or either deletes
+    it: whichever request lands last, this run can no longer claim the key,
+    even once the other run's mark is gone."""
 
 
 def content_of(entry: ManifestEntry) -> str:
