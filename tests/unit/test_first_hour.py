@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import flask
 import pytest
@@ -65,3 +66,68 @@ def test_a_second_init_app_is_harmless() -> None:
             "{{ url_for('static', filename='a.css') }}"
         )
     assert url == rendered == "https://shop-assets.s3.amazonaws.com/static/a.css"
+
+
+@pytest.mark.parametrize(
+    ("busting", "url"),
+    [
+        ("off", "https://shop-assets.s3.amazonaws.com/static/app.css"),
+        ("query", "https://shop-assets.s3.amazonaws.com/static/app.css?v=0123456789ab"),
+        (
+            "filename",
+            "https://shop-assets.s3.amazonaws.com/static/app.0123456789ab.css",
+        ),
+    ],
+)
+def test_the_plans_example_url_is_the_one_templates_render(
+    busting: str, url: str
+) -> None:
+    from flask_s3.core import resolve_settings
+    from flask_s3.core.bucket_survey import missing_bucket
+    from flask_s3.core.manifest import Manifest
+    from flask_s3.core.plan_report import plan_report
+    from flask_s3.core.settings import RunSettings
+    from flask_s3.core.static_assets import Asset, StaticRoot
+    from flask_s3.core.upload_plan import LocalFile, plan_uploads
+
+    settings = resolve_settings(
+        {"S3_BUCKET_NAME": "shop-assets", "S3_CACHE_BUSTING": busting}
+    )
+    asset = Asset("static/app.css", StaticRoot("/srv/static", "/static"), "app.css")
+    local = LocalFile(asset, "0123456789abcdef0123456789abcdef01234567", 10)
+    plan = plan_uploads(settings, [local], Manifest(), acl="public-read")
+    run = RunSettings(settings, settings.bucket_name)  # type: ignore[arg-type]
+    report = plan_report(plan, run, missing_bucket(), offline=True)
+    assert report.example_url == url
+
+
+def test_no_credentials_says_where_they_come_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """From Python, the package's error, naming every place credentials are
+    read from; never botocore's NoCredentialsError traceback."""
+    from flask_s3 import S3Error, create_all
+
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "a.css").write_bytes(b"a {}")
+    app = flask.Flask("shop", static_folder=str(static))
+    app.config.update(
+        S3_BUCKET_NAME="shop-assets", S3_ENDPOINT_URL="http://127.0.0.1:9"
+    )
+    with pytest.raises(S3Error) as raised:
+        create_all(app)
+    message = str(raised.value)
+    assert message.startswith("no AWS credentials for HeadBucket of bucket")
+    for where in ("AWS_ACCESS_KEY_ID", "environment", "AWS_PROFILE", "--user"):
+        assert where in message

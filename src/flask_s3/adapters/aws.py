@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flask_s3.adapters.redaction import redact_in_logs
 from flask_s3.core.settings import Settings, mask_secret
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 SURVEY_READS = 7
 """How many reads the bucket survey sends at once."""
 CHECKSUM_VARIABLE = "AWS_REQUEST_CHECKSUM_CALCULATION"
+CREDENTIALS_HELP = (
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the app's config or in "
+    "the environment, name a profile with AWS_PROFILE, or pass --user and "
+    "--password (user= and password= to create_all)"
+)
 
 
 @attrs.frozen
@@ -156,6 +161,9 @@ def s3_error(
     if isinstance(exc, ClientError):
         message = f"S3 refused {operation} of {where}: {describe_error(exc)}"
         code: str | None = error_code(exc) or None
+    elif isinstance(exc, NoCredentialsError):
+        message = f"no AWS credentials for {operation} of {where}: {CREDENTIALS_HELP}"
+        code = None
     else:
         message = (
             f"S3 is not reachable as configured ({operation} of {where}): "

@@ -96,9 +96,13 @@ def plan_report(
         )
         for action in Action
     )
-    first = plan.items[0].asset if plan.items else None
+    # The URL a template renders for the first file: with cache busting,
+    # the versioned or hashed one.
+    first = plan.items[0] if plan.items else None
     example_url = (
-        UrlBuilder(settings).url(first.root.url_path, first.relative_path)
+        UrlBuilder(settings).url(
+            first.asset.root.url_path, first.asset.relative_path, digest=first.sha1
+        )
         if first is not None
         else None
     )

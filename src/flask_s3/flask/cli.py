@@ -112,17 +112,25 @@ def upload_command(target: str | None, **options: Any) -> None:
 @click.option("--serve", is_flag=True, help="Keep serving the shop for a browser.")
 @click.option("--port", default=5000, show_default=True, help="Port for --serve.")
 @click.option(
+    "--s3-port",
+    type=int,
+    metavar="PORT",
+    help="Port of the demo's S3 server on 127.0.0.1 (default: a free one).",
+)
+@click.option(
     "--hashed-copies",
     "--fingerprints",
     "hashed_copies",
     is_flag=True,
     help="Use S3_CACHE_BUSTING='filename': asset names that carry a content hash.",
 )
-def demo_command(serve: bool, port: int, hashed_copies: bool) -> None:
+def demo_command(
+    serve: bool, port: int, s3_port: int | None, hashed_copies: bool
+) -> None:
     """Upload the example shop to an S3 server on 127.0.0.1 and show the result."""
     from flask_s3.flask.demo import run_demo  # moto comes with the 'demo' extra only
 
-    run_demo(serve=serve, port=port, hashed_copies=hashed_copies)
+    run_demo(serve=serve, port=port, s3_port=s3_port, hashed_copies=hashed_copies)
 
 
 s3_commands = click.Group(

@@ -60,14 +60,14 @@ def _free_port() -> int:
         return port
 
 
-def _start_s3() -> tuple[Any, str]:
+def _start_s3(port: int | None) -> tuple[Any, str]:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise click.ClickException(
             "the demo needs the 'demo' extra: pip install 'Flask-S3[demo]'"
         ) from None
-    port = _free_port()
+    port = port or _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     return server, f"127.0.0.1:{port}"
@@ -97,12 +97,14 @@ def demo_app(s3_address: str, *, hashed_copies: bool = False) -> Flask:
     return app
 
 
-def run_demo(*, serve: bool, port: int, hashed_copies: bool) -> None:
+def run_demo(
+    *, serve: bool, port: int, s3_port: int | None, hashed_copies: bool
+) -> None:
     # Request logs of both local servers would bury the walk-through, and the
     # real-S3 advice about public access does not apply to the local server.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("flask_s3").setLevel(logging.ERROR)
-    server, address = _start_s3()
+    server, address = _start_s3(s3_port)
     try:
         click.echo(f"1. An S3 server is running at http://{address} (moto, in memory).")
         app = demo_app(address, hashed_copies=hashed_copies)
