@@ -440,6 +440,30 @@ def test_a_manifest_unreadable_on_every_attempt_stops_the_run_before_any_upload(
     assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
 
 
+def test_each_retry_is_shown_as_it_happens(
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A slow or silent store must not look like a hang: a log record (a
+    warning line on the command line) per retry, naming why."""
+    published(proxy, shop)
+    change(shop, A)
+    proxy.add(is_object_get(MANIFEST), SLOW_DOWN, times=1)
+
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        create_all(shop.app)
+
+    retries = [
+        r.getMessage() for r in caplog.records if "trying again" in r.getMessage()
+    ]
+    assert retries == [
+        "S3 did not answer GetObject (SlowDown: Please reduce your request rate.); "
+        "trying again (attempt 2)"
+    ]
+
+
 def test_a_manifest_get_failing_once_is_retried(
     proxy: FaultProxy, server_s3: S3Client, shop: Site
 ) -> None:

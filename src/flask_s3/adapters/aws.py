@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ from flask_s3.errors import S3Error
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
+
+logger = logging.getLogger("flask_s3")
 
 SURVEY_READS = 7
 """How many reads the bucket survey sends at once."""
@@ -106,7 +109,40 @@ def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
     )
     if mode == "when_required":
         client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5)
+    client.meta.events.register("needs-retry.s3", _remember_failure)
+    client.meta.events.register("request-created.s3", _show_retry)
     return client
+
+
+def _remember_failure(
+    request_dict: Any,
+    response: Any = None,
+    caught_exception: BaseException | None = None,
+    **_: Any,
+) -> None:
+    """Keep why the last attempt failed, for the retry that follows."""
+    if caught_exception is not None:
+        why = describe_error(caught_exception)
+    elif response is not None:
+        http, parsed = response
+        error = parsed.get("Error", {})
+        why = f"{error.get('Code') or http.status_code}: {error.get('Message', '')}"
+    else:
+        return
+    request_dict["context"]["flask_s3_failure"] = why.rstrip(": ")
+
+
+def _show_retry(request: Any, operation_name: str = "", **_: Any) -> None:
+    """Each retry as it happens: a silent endpoint must not look like a hang."""
+    context = getattr(request, "context", {})
+    attempt = context.get("retries", {}).get("attempt", 1)
+    if attempt > 1:
+        logger.warning(
+            "S3 did not answer %s (%s); trying again (attempt %d)",
+            operation_name or "a request",
+            context.get("flask_s3_failure", "no answer"),
+            attempt,
+        )
 
 
 def _content_md5(request: Any, **_: Any) -> None:

@@ -180,14 +180,15 @@ class Settings:
     upload_concurrency: Concurrency = _setting(
         16, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
     )
+    # A silent endpoint fails within about a minute: 3 x (5 + 15) s.
     connect_timeout: Seconds = _setting(
-        10.0, *_both("CONNECT_TIMEOUT"), expects="a positive number of seconds"
+        5.0, *_both("CONNECT_TIMEOUT"), expects="a positive number of seconds"
     )
     read_timeout: Seconds = _setting(
-        60.0, *_both("READ_TIMEOUT"), expects="a positive number of seconds"
+        15.0, *_both("READ_TIMEOUT"), expects="a positive number of seconds"
     )
     max_attempts: Attempts = _setting(
-        5, *_both("MAX_ATTEMPTS"), expects="a whole number from 1 to 20"
+        3, *_both("MAX_ATTEMPTS"), expects="a whole number from 1 to 20"
     )
     prune: bool = _setting(False, *_both("PRUNE"), expects="True or False")
     prune_keep: Deploys = _setting(
