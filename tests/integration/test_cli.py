@@ -260,9 +260,17 @@ def all_unchanged() -> dict[str, tuple[str, str]]:
     return dict.fromkeys(KEYS, ("skip", "unchanged"))
 
 
+RETRY_LINE = re.compile(
+    r"warning: S3 did not answer \w+ \(.*\); trying again \(attempt \d+\)"
+)
+
+
 def one_error_line(stderr: str) -> str:
-    """The documented error output: one line, starting with 'error:'."""
+    """The documented error output: one line, starting with 'error:', after a
+    warning line for each retry of a request S3 did not answer."""
     lines = stderr.splitlines()
+    while lines and RETRY_LINE.fullmatch(lines[0]):
+        lines.pop(0)
     assert len(lines) == 1, stderr
     assert lines[0].startswith("error: "), stderr
     return lines[0]

@@ -131,3 +131,77 @@ def test_no_credentials_says_where_they_come_from(
     assert message.startswith("no AWS credentials for HeadBucket of bucket")
     for where in ("AWS_ACCESS_KEY_ID", "environment", "AWS_PROFILE", "--user"):
         assert where in message
+
+
+def _shop(**config: Any) -> flask.Flask:
+    app = flask.Flask("shop")
+    app.config.update(S3_BUCKET_NAME="shop-assets", **config)
+    return app
+
+
+S3_URL = "https://shop-assets.s3.amazonaws.com/static/a.css"
+
+
+def _rendered(app: flask.Flask) -> str:
+    with app.test_request_context():
+        return flask.render_template_string("{{ url_for('static', filename='a.css') }}")
+
+
+@pytest.mark.parametrize("name", ["FLASKS3_ACTIVE", "USE_S3"])
+def test_the_switch_turned_off_after_init_is_read_on_every_call(name: str) -> None:
+    """A test fixture that turns the 0.3.x switch off after FlaskS3(app) gets
+    local URLs, not a conflict with the USE_S3 that init_app wrote."""
+    app = _shop(**{name: True})
+    FlaskS3(app)
+    assert _rendered(app) == S3_URL
+    app.config[name] = False
+    assert _rendered(app) == "/static/a.css"
+    app.config[name] = True
+    assert _rendered(app) == S3_URL
+
+
+@pytest.mark.parametrize("name", ["FLASKS3_ACTIVE", "USE_S3"])
+def test_the_switch_turned_on_after_an_inactive_start_reaches_templates(
+    name: str,
+) -> None:
+    app = _shop(**{name: False})
+    FlaskS3(app)
+    assert _rendered(app) == "/static/a.css"
+    app.config[name] = True
+    assert _rendered(app) == S3_URL
+
+
+def test_the_switch_turned_on_after_a_debug_start_reaches_templates() -> None:
+    app = _shop()
+    app.debug = True
+    FlaskS3(app)
+    assert _rendered(app) == "/static/a.css"
+    app.config["USE_S3"] = True
+    assert _rendered(app) == S3_URL
+
+
+@pytest.mark.parametrize(
+    ("late", "named"),
+    [
+        ({"S3_PREFIX": "v2"}, "S3_PREFIX"),
+        ({"S3_CDN_DOMAIN": "cdn.example.com"}, "S3_CDN_DOMAIN"),
+        (
+            {"FLASKS3_BUCKET_NAME": "other-bucket", "S3_BUCKET_NAME": "other-bucket"},
+            "S3_BUCKET_NAME",
+        ),
+    ],
+)
+def test_a_url_setting_changed_after_init_stops_an_upload_naming_it(
+    late: dict[str, str], named: str
+) -> None:
+    """Keys and URLs must never disagree: the upload refuses, before any
+    request, what init_app did not see."""
+    from flask_s3 import SettingsError, create_all
+
+    app = _shop()
+    FlaskS3(app)
+    app.config.update(late)
+    with pytest.raises(SettingsError) as raised:
+        create_all(app)
+    assert raised.value.key == named
+    assert "set them before init_app" in str(raised.value)

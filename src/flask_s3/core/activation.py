@@ -34,10 +34,27 @@ def switch_entries(
     return dict.fromkeys(keys, active)
 
 
-def use_s3(config: Mapping[str, Any], settings: Settings) -> bool:
-    """The live value of the ``USE_S3`` switch, under either of its names."""
-    active = config.get(USE_S3, _UNSET)
-    legacy = config.get(LEGACY_ACTIVE, _UNSET)
+def use_s3(
+    config: Mapping[str, Any],
+    settings: Settings,
+    *,
+    written: Mapping[str, bool] | None = None,
+) -> bool:
+    """The live value of the ``USE_S3`` switch, under either of its names.
+
+    ``written`` is what ``init_app`` wrote (`switch_entries`): a name whose
+    value the app changed since wins over the one left as written, so that
+    turning ``FLASKS3_ACTIVE`` off in a test fixture works, though
+    ``init_app`` also wrote ``USE_S3``."""
+    changed = {
+        key: config[key]
+        for key in (USE_S3, LEGACY_ACTIVE)
+        if key in config
+        and not (written and key in written and same_value(config[key], written[key]))
+    }
+    live = changed if written and changed else config
+    active = live.get(USE_S3, _UNSET)
+    legacy = live.get(LEGACY_ACTIVE, _UNSET)
     if active is _UNSET:
         active = settings.active if legacy is _UNSET else legacy
     elif legacy is not _UNSET and not same_value(active, legacy):
@@ -50,10 +67,15 @@ def use_s3(config: Mapping[str, Any], settings: Settings) -> bool:
     return bool(active)
 
 
-def serves_from_s3(config: Mapping[str, Any], settings: Settings) -> bool:
+def serves_from_s3(
+    config: Mapping[str, Any],
+    settings: Settings,
+    *,
+    written: Mapping[str, bool] | None = None,
+) -> bool:
     """Whether a static URL should point at S3 right now: under ``TESTING``,
     0.3.x served locally only when ``S3_OVERRIDE_TESTING`` was turned off."""
-    if not use_s3(config, settings):
+    if not use_s3(config, settings, written=written):
         return False
     return not (config.get("TESTING") and not settings.override_testing)
 

@@ -22,7 +22,6 @@ from flask import Flask
 
 from flask_s3.core.conversion import converter
 from flask_s3.core.plan_report import human_size, report_json, report_text
-from flask_s3.core.settings_resolution import resolve_settings
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.deploy import DeployOptions, plan, prepare, publish
 from flask_s3.errors import (
@@ -32,6 +31,7 @@ from flask_s3.errors import (
     UploadFailed,
 )
 from flask_s3.flask.cli_options import EXIT_FAILED, EXIT_OK, EXIT_S3, EXIT_USAGE
+from flask_s3.flask.state import deploy_settings
 from flask_s3.flask.static_roots import static_roots
 
 
@@ -92,7 +92,7 @@ def run_plan(
     with _reported(offline_hint=not offline):
         planned = plan(
             static_roots(app),
-            resolve_settings(app.config),
+            deploy_settings(app),
             DeployOptions(**options),
             offline=offline,
         )
@@ -128,7 +128,7 @@ def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> Non
     bucket = options.get("bucket_name") or "?"
     with _reported(offline_hint=False), _json_of_failures(as_json, lambda: bucket):
         prepared = prepare(
-            static_roots(app), resolve_settings(app.config), DeployOptions(**options)
+            static_roots(app), deploy_settings(app), DeployOptions(**options)
         )
         bucket = prepared.run.bucket
         total = len(prepared.plan.uploads) + len(prepared.plan.fixes)

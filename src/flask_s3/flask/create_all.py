@@ -12,9 +12,9 @@ import time
 from flask import Flask
 
 from flask_s3.adapters.upload_pool import OnDone
-from flask_s3.core.settings_resolution import resolve_settings
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.deploy import DeployOptions, S3ClientFactory, prepare, publish
+from flask_s3.flask.state import deploy_settings
 from flask_s3.flask.static_roots import static_roots
 
 
@@ -54,6 +54,6 @@ def create_all(
         verify=verify,
     )
     prepared = prepare(
-        static_roots(app), resolve_settings(app.config), options, s3_client=s3_client
+        static_roots(app), deploy_settings(app), options, s3_client=s3_client
     )
     return publish(prepared, started=started, on_done=on_done)

@@ -13,7 +13,7 @@ import warnings
 from flask import Flask
 
 import flask_s3
-from flask_s3.core.activation import require_bucket, switch_entries, use_s3
+from flask_s3.core.activation import require_bucket, switch_entries
 from flask_s3.core.settings_resolution import (
     deprecations,
     misspellings,
@@ -43,12 +43,14 @@ class FlaskS3:
             warnings.warn(message, DeprecatedSetting, stacklevel=_callers_level())
         for message in misspellings(app.config):
             warnings.warn(message, UnknownSetting, stacklevel=_callers_level())
-        app.config.update(switch_entries(app.config, settings, debug=app.debug))
+        switch = switch_entries(app.config, settings, debug=app.debug)
+        app.config.update(switch)
         require_bucket(app.config, settings)
-        app.extensions[EXTENSION_NAME] = ExtensionState(settings)
+        app.extensions[EXTENSION_NAME] = ExtensionState(settings, switch)
         app.cli.add_command(s3_commands)
-        if use_s3(app.config, settings):
-            app.jinja_env.globals["url_for"] = url_for
+        # Always: the switch is read on every call, so turning it on after an
+        # inactive or debug start reaches the templates too.
+        app.jinja_env.globals["url_for"] = url_for
 
 
 def _callers_level() -> int:

@@ -30,7 +30,7 @@ def url_for(endpoint: str, **values: Any) -> str:
     app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     state = state_of(app)
     if not (endpoint == "static" or endpoint.endswith(".static")) or not serves_from_s3(
-        app.config, state.settings
+        app.config, state.settings, written=state.switch
     ):
         return flask.url_for(endpoint, **values)
     if len(values) == 1 and endpoint[0] != ".":
