@@ -398,7 +398,8 @@ def test_version_and_summary(shop: Shop, clean_env: dict[str, str]) -> None:
 def test_progress_bar_shows_on_a_terminal(
     server_s3: S3Client, moto_endpoint: str, shop: Shop, clean_env: dict[str, str]
 ) -> None:
-    """The other side of "quiet when not a terminal": the bar is there on one."""
+    """The other side of "quiet when not a terminal": the bar is there on one,
+    on stderr (stdout stays for the summary), counting bytes, with an ETA."""
     import pty
 
     leader, follower = pty.openpty()
@@ -407,8 +408,8 @@ def test_progress_bar_shows_on_a_terminal(
             [sys.executable, "-m", "flask_s3", "upload", "--app", str(shop.app_file)],
             env={**clean_env, ENDPOINT_VARIABLE: moto_endpoint, "TERM": "dumb"},
             stdin=subprocess.DEVNULL,
-            stdout=follower,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=follower,
         )
         os.close(follower)
         shown = b""
@@ -421,13 +422,15 @@ def test_progress_bar_shows_on_a_terminal(
                 break
             shown += chunk
         assert process.wait(timeout=TIMEOUT) == 0
-        assert process.stderr is not None
-        process.stderr.close()
+        assert process.stdout is not None
+        summary = process.stdout.read().decode()
+        process.stdout.close()
     finally:
         os.close(leader)
     text = shown.decode()
     assert "Uploading" in text
-    assert SUMMARY.search(text) is not None, text
+    assert "100%" in text
+    assert SUMMARY.search(summary) is not None, summary
 
 
 # The demo

@@ -43,9 +43,17 @@ _NO_OBJECT = ("404", "NoSuchKey", "NotFound")
 
 
 class Objects:
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         self.client = client
         self.bucket = bucket
+        self.progress = progress
+        """Told of the bytes sent as they go: a big asset moves a progress bar
+        part by part, not only when it is done."""
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_THRESHOLD,
@@ -228,6 +236,7 @@ class Objects:
                     item.key,
                     ExtraArgs=arguments,
                     Config=self._spool,
+                    Callback=self.progress,
                 )
             return self._stored(item.key)
         size = os.stat(path).st_size
@@ -235,7 +244,12 @@ class Objects:
             with open(path, "rb") as source:
                 return self._put(source, size, item.key, arguments, sha1=item.sha1)
         self.client.upload_file(
-            path, self.bucket, item.key, ExtraArgs=arguments, Config=self._transfer
+            path,
+            self.bucket,
+            item.key,
+            ExtraArgs=arguments,
+            Config=self._transfer,
+            Callback=self.progress,
         )
         return self._stored(item.key)
 
@@ -260,6 +274,8 @@ class Objects:
         response = self.client.put_object(
             Bucket=self.bucket, Key=key, Body=payload, **arguments
         )
+        if self.progress is not None:
+            self.progress(size)
         return Stored(size, _unquoted(response.get("ETag")))
 
 

@@ -104,11 +104,16 @@ class _Recorder:
 
 
 def publish(
-    prepared: Prepared, *, started: float, on_done: OnDone | None = None
+    prepared: Prepared,
+    *,
+    started: float,
+    on_done: OnDone | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> UploadResult:
     """Send what the plan says, then prune and invalidate; raise
     `UploadFailed` unless everything arrived. ``started`` is the
-    ``time.monotonic()`` the run's timing counts from."""
+    ``time.monotonic()`` the run's timing counts from; ``progress`` is told
+    of the bytes sent as they go."""
     plan, settings = prepared.plan, prepared.run.settings
     bucket = prepared.run.bucket
     record = plan.record()
@@ -119,7 +124,7 @@ def publish(
     )
     recorder.write(record.pending())
     marked = recorder.written
-    objects = Objects(prepared.client, bucket)
+    objects = Objects(prepared.client, bucket, progress)
     sending = [*plan.uploads, *plan.fixes]
     arrived: Arrived = []
     failed: list[FailedUpload] = []

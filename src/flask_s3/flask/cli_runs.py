@@ -131,14 +131,16 @@ def run_upload(app: Flask, *, quiet: bool, as_json: bool, **options: Any) -> Non
             static_roots(app), deploy_settings(app), DeployOptions(**options)
         )
         bucket = prepared.run.bucket
-        total = len(prepared.plan.uploads) + len(prepared.plan.fixes)
-        if quiet or as_json or not sys.stdout.isatty() or not total:
+        # Bytes, not files: one big asset must not sit at 0% until done.
+        total = sum(item.size for item in prepared.plan.uploads)
+        stderr = sys.stderr
+        if quiet or as_json or not stderr.isatty() or not total:
             result = publish(prepared, started=started)
         else:
-            with click.progressbar(length=total, label="Uploading") as bar:
-                result = publish(
-                    prepared, started=started, on_done=lambda *_: bar.update(1)
-                )
+            with click.progressbar(
+                length=total, label="Uploading", show_eta=True, file=stderr
+            ) as bar:
+                result = publish(prepared, started=started, progress=bar.update)
     if as_json:
         click.echo(result_json(result, bucket))
     elif not quiet:
