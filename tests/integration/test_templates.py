@@ -119,13 +119,15 @@ def test_every_static_url_path_is_the_path_flask_serves(
     assert app.test_client().get(local).status_code == 200
 
 
-def test_jinja_global_is_replaced_only_when_active(tmp_path: Path) -> None:
+def test_jinja_global_is_installed_and_reads_the_switch(tmp_path: Path) -> None:
+    """Installed active or not, so that switching on later reaches templates;
+    inactive, it renders exactly what plain Flask renders."""
     active = make_app(tmp_path)
     FlaskS3(active)
     assert active.jinja_env.globals["url_for"] is flask_s3.url_for
     inactive = make_app(tmp_path, USE_S3=False)
     FlaskS3().init_app(inactive)
-    assert inactive.jinja_env.globals["url_for"] is not flask_s3.url_for
+    assert inactive.jinja_env.globals["url_for"] is flask_s3.url_for
     assert inactive.test_client().get("/").get_data(as_text=True) == (
         "/static/css/a%20b.css|/?q=1|/static/x.js"
     )
