@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-import flask_s3.deploy.publishing as publishing
+import flask_s3.deploy.recording as recording
 from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.core.manifest import Manifest
 from tests.integration.moto_site import BUCKET, MANIFEST, keys_in, manifest_of
@@ -49,7 +49,7 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
     s3.create_bucket(Bucket=BUCKET)
     both_read = threading.Barrier(2, timeout=10)
     writing = threading.local()
-    original_write = publishing.write_manifest
+    original_write = recording.write_manifest
     original_read = ManifestStore.read
 
     def write_manifest(*args: Any, **kwargs: Any) -> Manifest:
@@ -66,7 +66,7 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
             both_read.wait()  # the other run has read it too; now both PUT
         return answer
 
-    monkeypatch.setattr(publishing, "write_manifest", write_manifest)
+    monkeypatch.setattr(recording, "write_manifest", write_manifest)
     monkeypatch.setattr(ManifestStore, "read", read)
     one, one_files = app_with_files(tmp_path, "one", 5)
     two, two_files = app_with_files(tmp_path, "two", 5)

@@ -41,7 +41,7 @@ from flask_s3.adapters.objects import Objects
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
 from flask_s3.core.upload_result import UploadResult
-from flask_s3.deploy.publishing import MANIFEST_ATTEMPTS
+from flask_s3.deploy.recording import MANIFEST_ATTEMPTS
 from flask_s3.errors import BucketError
 from tests.integration.fault_proxy import (
     INTERNAL_ERROR,

@@ -3,7 +3,7 @@ bucket: the manifest never claims what the bucket does not hold.
 
 Only the bucket and the manifest's store are models. Each run plans with the
 real `plan_uploads` and writes the real `RunRecord` changes through the real
-`_Recorder` and `write_manifest` (so `apply`, its conditional swap and its
+`Recorder` and `write_manifest` (so `apply`, its conditional swap and its
 replay are the package's own), in the order `publish` takes. The store keeps
 a version counter as the ETag: a swap on a stale one is refused and the run
 re-reads and re-applies, at most `MANIFEST_ATTEMPTS` times.
@@ -41,7 +41,7 @@ from flask_s3.core.manifest import (
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset, StaticRoot
 from flask_s3.core.upload_plan import Action, LocalFile, Reason, plan_uploads
-from flask_s3.deploy.publishing import _Recorder
+from flask_s3.deploy.recording import Recorder
 from flask_s3.errors import BucketError
 
 ROOT = StaticRoot("/srv/static", "/static")
@@ -250,7 +250,7 @@ def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator
         f"{name}: read v{world.version}, sends {sorted(record.sending)}, "
         f"deletes {sorted(record.deleting)}, deploy {record.deploy}"
     )
-    recorder = _Recorder(store, KEY, record.read, run=name, clock=lambda: world.now)
+    recorder = Recorder(store, KEY, record.read, run=name, clock=lambda: world.now)
     yield
     try:
         recorder.write(record.pending())

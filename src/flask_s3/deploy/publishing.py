@@ -7,7 +7,7 @@ manifest honest (see `flask_s3.core.manifest` for the invariant).
 4. Prune, only after a complete upload, and record `pruned`.
 5. Invalidate the CDN paths that changed.
 
-Every write goes through `write_manifest`, which applies this run's change
+Every write goes through `recording.Recorder`, which applies this run's change
 onto whatever the bucket holds at that moment.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 
 import attrs
@@ -26,81 +25,22 @@ from flask_s3.adapters.objects import Objects
 from flask_s3.adapters.upload_pool import OnDone, upload_all
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import (
-    Change,
     Manifest,
     RunRecord,
     Stored,
-    apply,
     manifest_key,
-    parse_manifest,
-    serialize_manifest,
 )
 from flask_s3.core.upload_plan import Action, PlannedAsset
 from flask_s3.core.upload_result import FailedUpload, UploadResult
 from flask_s3.deploy.preparation import Prepared
-from flask_s3.errors import BucketError, S3Error, UploadFailed
+from flask_s3.deploy.recording import Recorder
+from flask_s3.errors import S3Error, UploadFailed
 
 logger = logging.getLogger("flask_s3")
-
-MANIFEST_ATTEMPTS = 5
 
 Arrived = list[tuple[PlannedAsset, tuple[Action, Stored]]]
 """Each upload or fix that landed, with what was done (a fix may have had to
 send the bytes after all) and what the bucket answered."""
-
-
-def write_manifest(
-    store: ManifestStore,
-    key: str,
-    change: Change,
-    *,
-    base: Manifest,
-    run: str,
-    now: float,
-) -> Manifest:
-    """Apply ``change`` onto whatever record the bucket holds by now, and
-    return what was written. The swap is conditional on the ETag read, and a
-    race lost to another run is replayed onto what that run wrote. A bucket
-    with no manifest yet starts from an empty one, never from 0.3.x's."""
-    for _ in range(MANIFEST_ATTEMPTS):
-        current, etag = store.read(key)
-        latest = parse_manifest(current) if current is not None else Manifest()
-        result = apply(change, base=base, latest=latest, run=run, now=now)
-        if result == latest and current is not None:
-            return latest
-        if store.swap(key, etag, serialize_manifest(result)):
-            return result
-    raise BucketError(
-        f"the manifest of bucket {store.bucket!r} kept changing under this run "
-        "(other uploads running at once?); run the upload again",
-        operation="PutObject",
-        bucket=store.bucket,
-        key=key,
-    )
-
-
-@attrs.define
-class _Recorder:
-    """The run's manifest writes. Each is measured against the record this
-    run last wrote, so that its own earlier writes are not taken for another
-    run's."""
-
-    store: ManifestStore
-    key: str
-    written: Manifest
-    run: str = attrs.field(factory=lambda: uuid.uuid4().hex)
-    clock: Callable[[], float] = time.time
-
-    def write(self, change: Change) -> None:
-        base = self.written
-        if (
-            apply(change, base=base, latest=base, run=self.run, now=self.clock())
-            == base
-        ):
-            return  # nothing to say: a no-change run makes no request
-        self.written = write_manifest(
-            self.store, self.key, change, base=base, run=self.run, now=self.clock()
-        )
 
 
 def publish(
@@ -117,7 +57,7 @@ def publish(
     plan, settings = prepared.plan, prepared.run.settings
     bucket = prepared.run.bucket
     record = plan.record()
-    recorder = _Recorder(
+    recorder = Recorder(
         ManifestStore(prepared.client, bucket),
         manifest_key(settings.prefix),
         record.read,
@@ -272,7 +212,7 @@ def _invalidate(
 
 def _prune(
     objects: Objects,
-    recorder: _Recorder,
+    recorder: Recorder,
     record: RunRecord,
     marked: Manifest,
     warnings: list[str],
@@ -300,7 +240,7 @@ def _prune(
 
 
 def _record_interrupted(
-    recorder: _Recorder,
+    recorder: Recorder,
     record: RunRecord,
     arrived: Arrived,
 ) -> None:
