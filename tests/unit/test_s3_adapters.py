@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -22,9 +23,11 @@ from flask_s3.adapters.aws import (
     make_s3_client,
 )
 from flask_s3.adapters.bucket_survey import Surveyor
+from flask_s3.adapters.objects import Objects
 from flask_s3.core import resolve_settings
 from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
-from flask_s3.errors import BucketError
+from flask_s3.core.manifest import Stored
+from flask_s3.errors import BucketError, S3Error
 
 NAME = "shop-assets"
 
@@ -404,3 +407,32 @@ def test_addressing_style_follows_the_setting() -> None:
     virtual = _client(**endpoint, S3_ADDRESSING_STYLE="virtual")
     assert virtual.meta.config.s3["addressing_style"] == "virtual"
     assert _client().meta.config.s3["addressing_style"] == "auto"
+
+
+def test_an_acl_refused_after_another_thread_learnt_it_is_sent_again_without(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two uploads sent with an ACL at once both get 501: the one that hears
+    it second, when the first has already turned ACLs off, must still send
+    again without one, not fail."""
+    objects = Objects(boto3.client("s3", region_name="us-east-1"), NAME)
+    item: Any = SimpleNamespace(spec=SimpleNamespace(acl="public-read"))
+    sent: list[bool] = []
+
+    def send() -> Stored:
+        sent.append(objects.acls)
+        if len(sent) == 1:
+            objects.acls = False  # the other upload's refusal came first
+            raise S3Error(
+                "S3 refused PutObject",
+                operation="PutObject",
+                bucket=NAME,
+                key="a.css",
+                code="NotImplemented",
+                reason="NotImplemented: no ACLs",
+            )
+        return Stored(1, "etag")
+
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        assert objects._degrading(item, send) == Stored(1, "etag")
+    assert sent == [True, False]
