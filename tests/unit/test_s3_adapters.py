@@ -401,6 +401,27 @@ def test_another_store_gets_plain_bodies_and_an_md5_on_deletes(
     assert not [h for h in delete.headers if h.lower().startswith("x-amz-checksum")]
 
 
+def test_another_store_gets_an_md5_on_put_bucket_acl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PutBucketAcl must carry a checksum too; with a canned ACL it has no
+    body, and gets the MD5 of nothing rather than a CRC32 header."""
+    monkeypatch.delenv(CHECKSUM_VARIABLE, raising=False)
+    client = _client(S3_ENDPOINT_URL="https://store.example")
+    sent = _sent_requests(client)
+    client.put_bucket_acl(Bucket=NAME, ACL="public-read")
+    (request,) = sent
+    digest = request.headers["Content-MD5"]
+    assert (digest.decode() if isinstance(digest, bytes) else digest) == (
+        base64.b64encode(hashlib.md5(b"").digest()).decode()
+    )
+    assert not [
+        h
+        for h in request.headers
+        if h.lower().startswith(("x-amz-checksum", "x-amz-sdk"))
+    ]
+
+
 def test_addressing_style_follows_the_setting() -> None:
     endpoint = {"S3_ENDPOINT_URL": "https://store.example"}
     assert _client(**endpoint).meta.config.s3["addressing_style"] == "path"
