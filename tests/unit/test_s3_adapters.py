@@ -203,6 +203,9 @@ def test_reads_we_may_not_make_are_unknown_and_quiet() -> None:
         pytest.param(_error("InvalidRequest"), id="unknown-error"),
         pytest.param({"Buckets": [], "Owner": {}}, id="a-listing-instead"),
         pytest.param({"OwnershipControls": {}}, id="no-rules"),
+        pytest.param(
+            {"PublicAccessBlockConfiguration": {}}, id="a-listing-parsed-by-botocore"
+        ),
     ],
 )
 def test_an_answer_not_understood_is_unknown_and_named_never_a_stop(
