@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
+import json
 import logging
 import os
 import shutil
@@ -34,7 +35,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 
 from tests.integration.fault_proxy import FaultProxy, Predicate, Rule, is_object_put
-from tests.integration.moto_site import CONTENT_TYPES, MANIFEST, body_of, sha1
+from tests.integration.moto_site import (
+    CONTENT_TYPES,
+    MANIFEST,
+    VISIBLE_KEYS,
+    Site,
+    body_of,
+    sha1,
+)
 from tests.support.http_messages import Request
 from tests.support.ports import free_port
 from tests.support.proxy_actions import Action, Answer, S3Error
@@ -174,6 +182,11 @@ def running_s3rver(binary: str, directory: Path, *, tls: bool) -> Iterator[S3rve
 # What a bucket holds
 
 
+def local_files(site: Site) -> dict[str, bytes]:
+    """The test site's visible files as they are now, by key."""
+    return {key: site.body(key) for key in VISIBLE_KEYS if site.path(key).exists()}
+
+
 def assert_bucket_holds(
     client: S3Client, bucket: str, expected: dict[str, bytes]
 ) -> None:
@@ -190,8 +203,6 @@ def assert_bucket_holds(
 
 def assert_manifest_honest(client: S3Client, bucket: str) -> dict[str, Any]:
     """Every entry's SHA-1 is that of the object's bytes; returns the entries."""
-    import json
-
     entries: dict[str, Any] = json.loads(body_of(client, MANIFEST, bucket))["entries"]
     for key, entry in entries.items():
         assert sha1(body_of(client, key, bucket)) == entry["sha1"], key

@@ -51,6 +51,7 @@ from tests.integration.stores import (
     assert_manifest_honest,
     hashed_key,
     key_of_url,
+    local_files,
     plain_key,
     running_s3rver,
     s3rver_binary,
@@ -115,10 +116,6 @@ def site_for(root: Path, store: S3rver, bucket: str, **config: Any) -> Site:
         S3_ONLY_MODIFIED=True,
         **config,
     )
-
-
-def local_files(site: Site) -> dict[str, bytes]:
-    return {key: site.body(key) for key in VISIBLE_KEYS if site.path(key).exists()}
 
 
 def endpoint_of(key: str) -> str:

@@ -43,6 +43,7 @@ from tests.integration.stores import (
     assert_bucket_holds,
     assert_manifest_honest,
     hashed_key,
+    local_files,
     warnings_of,
 )
 from tests.integration.test_faults import audit
@@ -81,10 +82,6 @@ def site_for(
     if profile.region is not None:
         settings["S3_REGION"] = profile.region
     return build_site(tmp_path / "site", **settings, **config)
-
-
-def local_files(site: Site) -> dict[str, bytes]:
-    return {key: site.body(key) for key in VISIBLE_KEYS if site.path(key).exists()}
 
 
 def mutations(proxy: FaultProxy) -> list[str]:
