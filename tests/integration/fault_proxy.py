@@ -82,6 +82,10 @@ class FaultProxy(LoopbackProxy):
             self._rules.append(rule)
         return rule
 
+    def rules(self) -> list[Rule]:
+        with self._rules_lock:
+            return list(self._rules)
+
     def clear(self) -> None:
         """Drop every rule, and forget the counts and what was seen."""
         with self._rules_lock:

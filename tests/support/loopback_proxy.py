@@ -50,11 +50,13 @@ from tests.support.http_messages import (
 )
 from tests.support.proxy_actions import (
     Action,
+    Answer,
     Delay,
     Hold,
     Hook,
     ResetRequest,
     ResetResponse,
+    Rewrite,
     S3Error,
 )
 
@@ -250,10 +252,13 @@ class LoopbackProxy:
 
         body = read_body(stream, request)
 
-        if isinstance(action, S3Error):
+        if isinstance(action, (S3Error, Answer)):
             self._record(request, f"answered {action.status} {action.code}")
             connection.sendall(action.response(request).serialize(request.method))
             return keep_alive
+        if isinstance(action, Rewrite):
+            request, body = action.apply(request, body)
+            action = None  # then forwarded like any other
         if isinstance(action, Hold):
             deadline = time.monotonic() + action.timeout
             while not action.ready() and time.monotonic() < deadline:

@@ -7,6 +7,7 @@ late, or a change made by someone else in between.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,42 @@ class S3Error:
         reasons = {404: "Not Found", 500: "Internal Server Error", 503: "Slow Down"}
         reason = reasons.get(self.status, "Error")
         return Response(self.status, reason, headers, body)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Answer with this status and body, unforwarded: a store that gives an
+    answer of its own (a listing where S3 gives a configuration, say)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/xml"
+
+    @property
+    def code(self) -> str:
+        return "canned answer"
+
+    def response(self, request: Request) -> Response:
+        headers = [("Content-Type", self.content_type), ("Server", "fault-proxy")]
+        return Response(
+            self.status, "OK" if self.status < 300 else "Error", headers, self.body
+        )
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Forward the request with its body changed by ``body`` (its
+    Content-Length follows): a store that keeps other bytes than it got."""
+
+    body: Callable[[bytes], bytes]
+
+    def apply(self, request: Request, original: bytes) -> tuple[Request, bytes]:
+        changed = self.body(original)
+        headers = tuple(
+            (name, str(len(changed)) if name.lower() == "content-length" else value)
+            for name, value in request.headers
+        )
+        return dataclasses.replace(request, headers=headers), changed
 
 
 @dataclass(frozen=True)
@@ -84,4 +121,4 @@ class Hold:
     timeout: float = 3.0
 
 
-Action = S3Error | ResetRequest | ResetResponse | Delay | Hook | Hold
+Action = S3Error | Answer | Rewrite | ResetRequest | ResetResponse | Delay | Hook | Hold

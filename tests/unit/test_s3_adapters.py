@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -22,9 +23,11 @@ from flask_s3.adapters.aws import (
     make_s3_client,
 )
 from flask_s3.adapters.bucket_survey import Surveyor
+from flask_s3.adapters.objects import Objects
 from flask_s3.core import resolve_settings
 from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
-from flask_s3.errors import BucketError
+from flask_s3.core.manifest import Stored
+from flask_s3.errors import BucketError, S3Error
 
 NAME = "shop-assets"
 
@@ -200,6 +203,9 @@ def test_reads_we_may_not_make_are_unknown_and_quiet() -> None:
         pytest.param(_error("InvalidRequest"), id="unknown-error"),
         pytest.param({"Buckets": [], "Owner": {}}, id="a-listing-instead"),
         pytest.param({"OwnershipControls": {}}, id="no-rules"),
+        pytest.param(
+            {"PublicAccessBlockConfiguration": {}}, id="a-listing-parsed-by-botocore"
+        ),
     ],
 )
 def test_an_answer_not_understood_is_unknown_and_named_never_a_stop(
@@ -398,9 +404,59 @@ def test_another_store_gets_plain_bodies_and_an_md5_on_deletes(
     assert not [h for h in delete.headers if h.lower().startswith("x-amz-checksum")]
 
 
+def test_another_store_gets_an_md5_on_put_bucket_acl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PutBucketAcl must carry a checksum too; with a canned ACL it has no
+    body, and gets the MD5 of nothing rather than a CRC32 header."""
+    monkeypatch.delenv(CHECKSUM_VARIABLE, raising=False)
+    client = _client(S3_ENDPOINT_URL="https://store.example")
+    sent = _sent_requests(client)
+    client.put_bucket_acl(Bucket=NAME, ACL="public-read")
+    (request,) = sent
+    digest = request.headers["Content-MD5"]
+    assert (digest.decode() if isinstance(digest, bytes) else digest) == (
+        base64.b64encode(hashlib.md5(b"").digest()).decode()
+    )
+    assert not [
+        h
+        for h in request.headers
+        if h.lower().startswith(("x-amz-checksum", "x-amz-sdk"))
+    ]
+
+
 def test_addressing_style_follows_the_setting() -> None:
     endpoint = {"S3_ENDPOINT_URL": "https://store.example"}
     assert _client(**endpoint).meta.config.s3["addressing_style"] == "path"
     virtual = _client(**endpoint, S3_ADDRESSING_STYLE="virtual")
     assert virtual.meta.config.s3["addressing_style"] == "virtual"
     assert _client().meta.config.s3["addressing_style"] == "auto"
+
+
+def test_an_acl_refused_after_another_thread_learnt_it_is_sent_again_without(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two uploads sent with an ACL at once both get 501: the one that hears
+    it second, when the first has already turned ACLs off, must still send
+    again without one, not fail."""
+    objects = Objects(boto3.client("s3", region_name="us-east-1"), NAME)
+    item: Any = SimpleNamespace(spec=SimpleNamespace(acl="public-read"))
+    sent: list[bool] = []
+
+    def send() -> Stored:
+        sent.append(objects.acls)
+        if len(sent) == 1:
+            objects.acls = False  # the other upload's refusal came first
+            raise S3Error(
+                "S3 refused PutObject",
+                operation="PutObject",
+                bucket=NAME,
+                key="a.css",
+                code="NotImplemented",
+                reason="NotImplemented: no ACLs",
+            )
+        return Stored(1, "etag")
+
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        assert objects._degrading(item, send) == Stored(1, "etag")
+    assert sent == [True, False]

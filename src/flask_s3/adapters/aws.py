@@ -108,7 +108,8 @@ def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
         config=request_config(settings).merge(Config(**options)),
     )
     if mode == "when_required":
-        client.meta.events.register("before-sign.s3.DeleteObjects", _content_md5)
+        for operation in MD5_OPERATIONS:
+            client.meta.events.register(f"before-sign.s3.{operation}", _content_md5)
     client.meta.events.register("needs-retry.s3", _remember_failure)
     client.meta.events.register("request-created.s3", _show_retry)
     return client
@@ -145,15 +146,22 @@ def _show_retry(request: Any, operation_name: str = "", **_: Any) -> None:
         )
 
 
+MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl")
+"""The operations we call that must carry a checksum, even 'when_required'."""
+
+
 def _content_md5(request: Any, **_: Any) -> None:
-    """DeleteObjects must carry a checksum. botocore 1.36 sends CRC32, which
-    stores that predate it reject; they want the Content-MD5 S3 always took."""
+    """DeleteObjects and PutBucketAcl must carry a checksum. botocore 1.36
+    sends CRC32, which stores that predate it reject; they want the
+    Content-MD5 S3 always took."""
     body = request.body
     if hasattr(body, "read"):
         position = body.tell()
         data = body.read()
         body.seek(position)
         body = data
+    if body is None:  # PutBucketAcl with a canned ACL: no body
+        body = b""
     if isinstance(body, str):
         body = body.encode()
     if not isinstance(body, bytes):

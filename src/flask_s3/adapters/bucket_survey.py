@@ -161,6 +161,8 @@ class Surveyor:
         with _absent_means("NoSuchPublicAccessBlockConfiguration", False):
             response = self.client.get_public_access_block(Bucket=self.bucket)
         settings = response["PublicAccessBlockConfiguration"]
+        if not settings:  # S3 always names the four; a listing names none
+            raise ValueError("no Block Public Access setting in the answer")
         return any(bool(value) for value in settings.values())
 
     def _public_policy(self) -> bool:

@@ -133,11 +133,14 @@ class Objects:
         return arguments
 
     def _degrading(self, item: PlannedAsset, send: Callable[[], Stored]) -> Stored:
-        """``send``, once more without an ACL if the store refuses ACLs."""
+        """``send``, once more without an ACL if the store refuses ACLs.
+        Whether this request carried one is read before it goes: another
+        thread may have learnt meanwhile that the store takes none."""
+        with_acl = self.acls and bool(item.spec.acl)
         try:
             return send()
         except S3Error as exc:
-            if not (not_implemented(exc) and self.acls and item.spec.acl):
+            if not (with_acl and not_implemented(exc)):
                 raise
             self._without_acl(exc)
             return send()

@@ -83,7 +83,18 @@ def publish(
     stored = {item.key: answer for item, (_, answer) in arrived}
     damaged = None if failed else _read_back(objects, prepared, arrived)
     if damaged is not None:
-        recorder.write(record.settled({}))  # claims nothing it sent
+        try:
+            recorder.write(record.settled({}))  # claims nothing it sent
+        except Exception as exc:
+            # The store kept the manifest this run wrote the same way.
+            raise S3Error(
+                f"{damaged}; the manifest {recorder.key!r} it holds now is "
+                f"unreadable too ({describe_error(exc)}): delete {recorder.key!r} "
+                "from the bucket",
+                operation=damaged.operation,
+                bucket=damaged.bucket,
+                key=damaged.key,
+            ) from exc
         raise damaged
     # Prune only after a complete upload: pages of a half-deployed site may
     # still need what would go.
