@@ -290,8 +290,11 @@ def test_two_first_deploys_at_once(
     assert [r for r in results if not isinstance(r, UploadResult)] == torn
     seen = warnings_of(caplog.records)
     assert set(seen) <= {"created", "unchecked", "bucket acl"}
-    stopped_in_survey = [r for r in torn if not isinstance(r, UploadFailed)]
-    assert seen["bucket acl"] == 2 - len(stopped_in_survey)
+    # A run stopped by a torn read before the uploads (in the survey, or in
+    # its pending write, after its bucket ACL attempt) may or may not have
+    # tried the ACL; every run that went on did.
+    stopped_early = [r for r in torn if not isinstance(r, UploadFailed)]
+    assert 2 - len(stopped_early) <= seen["bucket acl"] <= 2
 
     Runs(sites[0], caplog).run()  # sends whatever a lost write forgot
     assert sorted(assert_manifest_honest(client, bucket)) == VISIBLE_KEYS
