@@ -32,6 +32,8 @@ logger = logging.getLogger("flask_s3")
 SURVEY_READS = 7
 """How many reads the bucket survey sends at once."""
 CHECKSUM_VARIABLE = "AWS_REQUEST_CHECKSUM_CALCULATION"
+MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl")
+"""The operations we call that must carry a checksum, even 'when_required'."""
 CREDENTIALS_HELP = (
     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the app's config or in "
     "the environment, name a profile with AWS_PROFILE, or pass --user and "
@@ -144,10 +146,6 @@ def _show_retry(request: Any, operation_name: str = "", **_: Any) -> None:
             context.get("flask_s3_failure", "no answer"),
             attempt,
         )
-
-
-MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl")
-"""The operations we call that must carry a checksum, even 'when_required'."""
 
 
 def _content_md5(request: Any, **_: Any) -> None:

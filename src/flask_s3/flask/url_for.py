@@ -59,7 +59,13 @@ def _static_url(
     filename = str(filename)
     for name in _DROPPED:
         values.pop(name, None)
-    target = state.target(app, endpoint, filename)
+    # Only cache busting needs the local file: a user-supplied name is not
+    # looked up, nor kept in the target cache, for nothing.
+    target = (
+        state.target(app, endpoint, filename)
+        if state.settings.cache_busting != "off"
+        else None
+    )
     return state.urls.url(
         root.url_path,
         filename,
