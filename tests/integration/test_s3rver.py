@@ -313,10 +313,11 @@ def test_two_first_deploys_at_once(
 
 
 def torn_read(result: object) -> Exception | None:
-    """The error a run stopped on when it read the manifest while the other
-    run's PUT was rewriting it in place: cut short (s3rver announced the old
-    length) or not JSON. Directly (its survey), or under UploadFailed (its
-    manifest write)."""
+    """The error a run stopped on when it read an object while the other
+    run's PUT was rewriting it in place: the manifest cut short (s3rver
+    announced the old length) or not JSON, directly (its survey) or under
+    UploadFailed (its manifest write); or the asset its read-back check
+    fetched, cut short the same way."""
     if isinstance(result, UploadFailed):
         result = result.__cause__
     if isinstance(result, ManifestError) and "is not valid" in str(result):
@@ -324,7 +325,6 @@ def torn_read(result: object) -> Exception | None:
     if (
         isinstance(result, S3Error)
         and result.operation == "GetObject"
-        and result.key == MANIFEST
         and "IncompleteRead" in str(result)
     ):
         return result
