@@ -240,6 +240,7 @@ WARNINGS = {
     "bucket acl": "does not implement bucket ACLs",
     "object acl": "does not take object ACLs",
     "unconditional": "does not take conditional writes",
+    "retry": "; trying again (attempt ",
 }
 """Every warning a run against another store may give, by a fragment of it."""
 

@@ -289,7 +289,9 @@ def test_two_first_deploys_at_once(
     torn = [result for result in results if torn_read(result) is not None]
     assert [r for r in results if not isinstance(r, UploadResult)] == torn
     seen = warnings_of(caplog.records)
-    assert set(seen) <= {"created", "unchecked", "bucket acl"}
+    # s3rver answers InternalError to a GET of an object another PUT is
+    # rewriting in place; botocore's retry (a documented warning) reads it whole.
+    assert set(seen) <= {"created", "unchecked", "bucket acl", "retry"}
     # A run stopped by a torn read before the uploads (in the survey, or in
     # its pending write, after its bucket ACL attempt) may or may not have
     # tried the ACL; every run that went on did.
@@ -317,7 +319,8 @@ def torn_read(result: object) -> Exception | None:
     run's PUT was rewriting it in place: the manifest cut short (s3rver
     announced the old length) or not JSON, directly (its survey) or under
     UploadFailed (its manifest write); or the asset its read-back check
-    fetched, cut short the same way."""
+    fetched, cut short the same way; or a GET s3rver failed with
+    InternalError on every try, having caught the object half rewritten."""
     if isinstance(result, UploadFailed):
         result = result.__cause__
     if isinstance(result, ManifestError) and "is not valid" in str(result):
@@ -325,7 +328,7 @@ def torn_read(result: object) -> Exception | None:
     if (
         isinstance(result, S3Error)
         and result.operation == "GetObject"
-        and "IncompleteRead" in str(result)
+        and ("IncompleteRead" in str(result) or result.code == "InternalError")
     ):
         return result
     return None
