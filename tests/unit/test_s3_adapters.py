@@ -310,6 +310,9 @@ class _BucketAppearing:
     def get_bucket_acl(self, **_: Any) -> dict[str, Any]:
         return {"Grants": []}
 
+    def get_bucket_cors(self, **_: Any) -> dict[str, Any]:
+        raise self._error("NoSuchCORSConfiguration", "GetBucketCors")
+
 
 def test_the_survey_asks_again_when_the_bucket_appeared_meanwhile() -> None:
     """A read that saw no bucket while another run created it is repeated."""
