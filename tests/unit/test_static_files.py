@@ -170,3 +170,50 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     with pytest.raises(UnreadableFile, match=r"app\.log kept changing"):
         hash_assets([asset])
     assert len(calls) == file_hashes.STABLE_READS
+
+
+def hidden_behind_links(static: Path) -> None:
+    """Links with plain names to hidden files and folders inside the folder."""
+    tree(static, {".git/config": b"[remote]", ".env": b"SECRET=1", "a.css": b"a"})
+    tree(static, {"css/.cache/c.css": b"c"})
+    (static / "vendor").symlink_to(".git")
+    (static / "js").mkdir()
+    (static / "js" / "robots.txt").symlink_to(Path("..") / ".env")
+    (static / "c.css").symlink_to(static / "css" / ".cache" / "c.css")
+    (static / "alias").symlink_to("css")
+
+
+def test_links_to_hidden_files_are_hidden_files(tmp_path: Path) -> None:
+    hidden_behind_links(tmp_path)
+    assert listed(tmp_path) == ("a.css",)
+
+
+def test_links_to_hidden_files_stay_hidden_when_the_walk_lists_them(
+    tmp_path: Path,
+) -> None:
+    """Pruning walks with hidden files included, so that it never deletes a
+    file that exists; only ``include_hidden=True`` may publish them."""
+    hidden_behind_links(tmp_path)
+    root = StaticRoot(str(tmp_path), "/static")
+    listing = list_static_root(root, include_hidden=True)
+    assert "vendor/config" in listing.relative_paths
+    assert "js/robots.txt" in listing.relative_paths
+    settings = resolve_settings({})
+    assert [a.relative_path for a in discover_assets(settings, [listing])] == ["a.css"]
+    assert {
+        a.relative_path
+        for a in discover_assets(settings, [listing], include_hidden=True)
+    } >= {"vendor/config", "js/robots.txt", "c.css", ".env", ".git/config"}
+
+
+def test_a_folder_under_a_hidden_directory_is_served_as_usual(tmp_path: Path) -> None:
+    """Only what lies below the static folder counts: ``~/.local/...`` is
+    where its owner chose to keep it."""
+    static = tmp_path / ".local" / "site" / "static"
+    tree(static, {"css/a.css": b"a"})
+    (static / "alias").symlink_to("css")
+    (static / "b.css").symlink_to(static / "css" / "a.css")
+    assert listed(static) == ("alias/a.css", "b.css", "css/a.css")
+    linked = tmp_path / "linked-static"
+    linked.symlink_to(static)
+    assert listed(linked) == ("alias/a.css", "b.css", "css/a.css")

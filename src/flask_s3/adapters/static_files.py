@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask_s3.adapters.file_hashes import stable_sha1
-from flask_s3.core.static_assets import Asset, Listing, StaticRoot, is_hidden
+from flask_s3.core.frozen import FrozenDict
+from flask_s3.core.static_assets import (
+    Asset,
+    Listing,
+    Origin,
+    StaticRoot,
+    is_hidden,
+)
 from flask_s3.core.upload_plan import LocalFile
 from flask_s3.errors import UnreadableFile
 
@@ -26,7 +34,8 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
-    """Every regular file under the root's folder, relative and ``/``-separated."""
+    """Every regular file under the root's folder, relative and ``/``-separated,
+    with the file each one named (`Origin`) when it was listed."""
     base = os.path.realpath(root.folder)
     if not os.path.isdir(base):
         logger.warning(
@@ -35,7 +44,7 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
             root.endpoint,
         )
         return Listing(root, ())
-    found: list[str] = []
+    found: dict[str, Origin] = {}
     pending: list[tuple[str, str, frozenset[str]]] = [
         ("", root.folder, frozenset({base}))
     ]
@@ -67,14 +76,31 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
                         base,
                     )
                     continue
+                target = os.path.relpath(real, base).replace(os.sep, "/")
+                if not include_hidden and is_hidden(target):
+                    continue
                 if entry.is_dir():
                     if real in ancestors:
                         logger.warning("skipping %s: a symlink loop", entry.path)
                         continue
                     pending.append((relative, entry.path, ancestors | {real}))
                 elif entry.is_file():
-                    found.append(relative)
-    return Listing(root, tuple(sorted(found)))
+                    origin = _origin(real, target)
+                    if origin is not None:
+                        found[relative] = origin
+    return Listing(root, tuple(sorted(found)), FrozenDict(sorted(found.items())))
+
+
+def _origin(real: str, target: str) -> Origin | None:
+    """The regular file at ``real`` as it is now; None if it is gone or was
+    replaced by something else (a link, a FIFO) since the walk looked."""
+    try:
+        info = os.stat(real, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return Origin(real, target, info.st_dev, info.st_ino)
 
 
 def _valid_name(path: str) -> bool:
