@@ -9,6 +9,7 @@ import pytest
 
 from flask_s3.adapters import file_hashes
 from flask_s3.adapters.file_hashes import FileHashes, sha1_of_file
+from flask_s3.adapters.listed_files import ListedFile, open_listed
 
 
 class Clock:
@@ -29,7 +30,8 @@ def test_sha1_of_file_streams_in_chunks(
     monkeypatch.setattr(file_hashes, "_CHUNK", 7)
     data = os.urandom(100)
     (tmp_path / "f").write_bytes(data)
-    assert sha1_of_file(tmp_path / "f") == sha1(data)
+    with open_listed(str(tmp_path / "f"), None) as stream:
+        assert sha1_of_file(stream) == sha1(data)
 
 
 def test_hash_follows_content_after_recheck(tmp_path: Path) -> None:
@@ -50,7 +52,7 @@ def test_unchanged_file_is_hashed_once(
     calls: list[str] = []
     real = file_hashes.sha1_of_file
     monkeypatch.setattr(
-        file_hashes, "sha1_of_file", lambda p: calls.append(p) or real(p)
+        file_hashes, "sha1_of_file", lambda s: calls.append(s.path) or real(s)
     )
     clock = Clock()
     hashes = FileHashes(recheck_seconds=0.5, clock=clock)
@@ -90,11 +92,11 @@ def test_concurrent_callers_share_one_hash(
     calls: list[str] = []
     real = file_hashes.sha1_of_file
 
-    def slow(path: str) -> str:
-        calls.append(path)
+    def slow(stream: ListedFile) -> str:
+        calls.append(stream.path)
         started.set()
         release.wait(5)
-        return real(path)
+        return real(stream)
 
     monkeypatch.setattr(file_hashes, "sha1_of_file", slow)
     hashes = FileHashes()

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from flask_s3.adapters import file_hashes
+from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
-from flask_s3.core.static_assets import Listing, StaticRoot, discover_assets
+from flask_s3.core.static_assets import Listing, Origin, StaticRoot, discover_assets
 
 
 def tree(root: Path, files: dict[str, bytes]) -> None:
@@ -109,14 +110,14 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
     assets = discover_assets(
         resolve_settings({}), [Listing(root, ("locked.css", "ok.css"))]
     )
-    real = file_hashes.sha1_of_file
+    real = file_hashes.open_listed
 
-    def refuse(path: str) -> str:
+    def refuse(path: str, origin: Origin | None) -> ListedFile:
         if path.endswith("locked.css"):
             raise PermissionError(13, "Permission denied", path)
-        return real(path)
+        return real(path, origin)
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", refuse)
+    monkeypatch.setattr(file_hashes, "open_listed", refuse)
     with pytest.raises(
         UnreadableFile,
         match=r"cannot read static file .*locked\.css: Permission denied",
@@ -132,9 +133,9 @@ def test_a_file_written_while_hashed_is_hashed_again(
     real = file_hashes.sha1_of_file
     calls: list[str] = []
 
-    def racing(name: str) -> str:
-        calls.append(name)
-        digest = real(name)
+    def racing(stream: ListedFile) -> str:
+        calls.append(stream.path)
+        digest = real(stream)
         if len(calls) == 1:
             path.write_bytes(b"two, longer")  # lands after the bytes were read
         return digest
@@ -157,9 +158,9 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     real = file_hashes.sha1_of_file
     calls: list[str] = []
 
-    def appending(name: str) -> str:
-        calls.append(name)
-        digest = real(name)
+    def appending(stream: ListedFile) -> str:
+        calls.append(stream.path)
+        digest = real(stream)
         with path.open("ab") as log:
             log.write(b"1")
         return digest

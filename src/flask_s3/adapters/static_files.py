@@ -76,7 +76,7 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
                         base,
                     )
                     continue
-                target = os.path.relpath(real, base).replace(os.sep, "/")
+                target = real[len(base) :].lstrip(os.sep).replace(os.sep, "/")
                 if not include_hidden and is_hidden(target):
                     continue
                 if entry.is_dir():
@@ -117,10 +117,11 @@ def _valid_name(path: str) -> bool:
 
 def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
     """SHA-1, size and stamp of each asset; hashlib releases the GIL, so big
-    trees hash in parallel."""
+    trees hash in parallel. An asset the walk listed is read only if it is
+    still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
-        sha1, stamp = stable_sha1(asset.local_path)
+        sha1, stamp = stable_sha1(asset.local_path, asset.origin)
         return LocalFile(asset, sha1, stamp[1], stamp)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
