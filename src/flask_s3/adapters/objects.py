@@ -15,11 +15,12 @@ import gzip
 import hashlib
 import io
 import logging
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_s3")
 
 MIB = 1024 * 1024
+ReadBack = Literal["same", "framed", "other"]
+_FRAME_HEAD = 128
+_FRAMED = re.compile(rb"[0-9a-fA-F]+(;chunk-signature=[0-9a-f]+)?\r\n")
+"""The start of an aws-chunked body: the first chunk's size in hex."""
 MULTIPART_THRESHOLD = 8 * MIB
 SMALL_BODY = MIB
 DELETE_BATCH = 1000
@@ -142,16 +147,21 @@ class Objects:
             self._without_acl(exc)
             return send()
 
-    def read_back(self, item: PlannedAsset) -> bool:
-        """Whether the object holds exactly the local bytes: a store that
-        does not understand the request's checksum framing may keep it as
-        part of the object, and answer 200."""
+    def read_back(self, item: PlannedAsset) -> ReadBack:
+        """What the object holds: the local bytes, those bytes inside the
+        request's checksum framing (a store that does not understand it may
+        keep it as part of the object, and answer 200), or other bytes, which
+        only another writer of the key explains."""
+        head = b""
         with translated("GetObject", self.bucket, item.key):
             body = self.client.get_object(Bucket=self.bucket, Key=item.key)["Body"]
             digest = hashlib.sha1(usedforsecurity=False)
             while chunk := body.read(MIB):
+                head = head or chunk[:_FRAME_HEAD]
                 digest.update(chunk)
-        return digest.hexdigest() == item.sha1
+        if digest.hexdigest() == item.sha1:
+            return "same"
+        return "framed" if _FRAMED.match(head) else "other"
 
     def send(self, item: PlannedAsset) -> tuple[Action, Stored]:
         """Carry out one planned upload or header fix, and say which it was:
