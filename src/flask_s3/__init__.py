@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask_s3.errors import (
     BucketError,
     FlaskS3Error,
+    InvalidUrlArgument,
     ManifestError,
     NotInitialised,
     S3Error,
@@ -34,6 +35,7 @@ __all__ = [
     "BucketError",
     "FlaskS3",
     "FlaskS3Error",
+    "InvalidUrlArgument",
     "ManifestError",
     "NotInitialised",
     "S3Error",
