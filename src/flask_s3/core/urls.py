@@ -99,6 +99,15 @@ def asset_origin(settings: Settings) -> Origin:
     return Origin(None, aws_domain(settings.region), settings.url_style or "host")
 
 
+def cdn_path(settings: Settings) -> str:
+    """The path of ``S3_CDN_DOMAIN`` ('/assets' for 'cdn.example.com/assets'),
+    which every CDN URL, and so every path the CDN caches, begins with."""
+    if settings.cdn_domain is None:
+        return ""
+    _, slash, path = settings.cdn_domain.partition("/")
+    return slash + path
+
+
 def aws_domain(region: str | None) -> str:
     """A regional domain when a region is given, since a bucket outside
     us-east-1 answers the global name with a redirect; China's regions have
