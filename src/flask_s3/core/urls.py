@@ -42,10 +42,11 @@ def _encodable(text: str) -> bool:
 
 def served_name(filename: str) -> str:
     """The file in the static folder that Flask serves for ``filename``:
-    browsers resolve '.' and '..' segments and Flask's router merges
+    browsers resolve '.' and '..' segments, then Flask's router merges
     slashes (``/css/a.css`` and ``css/../css/a.css`` both serve
-    ``css/a.css``). A name that climbs out of the folder is refused, and so
-    is one no file can have: NUL, or text that is not UTF-8."""
+    ``css/a.css``). In that order: to a browser an empty segment is one, so
+    ``a//../b`` is ``a/b``. A name that climbs out of the folder is refused,
+    and so is one no file can have: NUL, or text that is not UTF-8."""
     if "\x00" in filename or not _encodable(filename):
         raise UnsafeFilename(
             f"filename {filename!r} holds a NUL or a character that is not "
@@ -60,9 +61,9 @@ def served_name(filename: str) -> str:
                     "'..'; Flask would not serve it from there either"
                 )
             kept.pop()
-        elif part not in ("", "."):
+        elif part != ".":
             kept.append(part)
-    return "/".join(kept)
+    return "/".join(part for part in kept if part)
 
 
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
