@@ -100,7 +100,7 @@ def test_quoting_exact_form() -> None:
 
 
 @pytest.mark.parametrize(
-    "filename", ["../secret.txt", "a/../../b", "..", "a//../../../b"]
+    "filename", ["../secret.txt", "a/../../b", "..", "/..", "/../a.css", "a//../b"]
 )
 def test_unsafe_filenames_are_refused(filename: str) -> None:
     with pytest.raises(UnsafeFilename, match="climbs out"):
@@ -116,9 +116,6 @@ def test_unsafe_filenames_are_refused(filename: str) -> None:
         ("/css/a.css", "css/a.css"),
         ("css/../css/a.css", "css/a.css"),
         ("//etc/passwd", "etc/passwd"),
-        # a browser pops the empty segment, and Flask then serves css/a.css
-        ("css/x//../a.css", "css/x/a.css"),
-        ("/../a.css", "a.css"),
     ],
 )
 def test_empty_and_dot_segments_go_as_flask_serves_them(

@@ -44,9 +44,11 @@ def served_name(filename: str) -> str:
     """The file in the static folder that Flask serves for ``filename``:
     browsers resolve '.' and '..' segments, then Flask's router merges
     slashes (``/css/a.css`` and ``css/../css/a.css`` both serve
-    ``css/a.css``). In that order: to a browser an empty segment is one, so
-    ``a//../b`` is ``a/b``. A name that climbs out of the folder is refused,
-    and so is one no file can have: NUL, or text that is not UTF-8."""
+    ``css/a.css``). A name that climbs out of the folder is refused, and so
+    is a '..' after '//': a browser pops the empty segment (``a//../b`` is
+    ``a/b``) where a client that sends the path as it is gets Flask to
+    merge first (``b``). A name no file can have (NUL, text that is not
+    UTF-8) is refused too."""
     if "\x00" in filename or not _encodable(filename):
         raise UnsafeFilename(
             f"filename {filename!r} holds a NUL or a character that is not "
@@ -59,6 +61,12 @@ def served_name(filename: str) -> str:
                 raise UnsafeFilename(
                     f"filename {filename!r} climbs out of the static folder with "
                     "'..'; Flask would not serve it from there either"
+                )
+            if not kept[-1]:
+                raise UnsafeFilename(
+                    f"filename {filename!r} has '..' after '//': browsers resolve "
+                    "it inside the folder, but Flask's router on its own climbs "
+                    "out of the static folder or names another file"
                 )
             kept.pop()
         elif part != ".":
