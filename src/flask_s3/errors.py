@@ -38,6 +38,12 @@ class AssetNotFound(FlaskS3Error, LookupError):
     template must not render a page that silently lost its pin."""
 
 
+class InvalidUrlArgument(FlaskS3Error, ValueError):
+    """A ``url_for`` argument that cannot become part of an asset URL: a
+    ``_scheme`` other than http or https would let the argument choose the
+    URL's host, and text that is not UTF-8 cannot be percent-encoded."""
+
+
 class DuplicateKey(FlaskS3Error, ValueError):
     """Two files would be written to the same key, and one would silently win."""
 

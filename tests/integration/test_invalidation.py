@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+import flask_s3
 from flask_s3 import FlaskS3, UploadFailed, create_all
 from flask_s3.adapters.cloudfront import Distribution
 from flask_s3.adapters.objects import Objects
@@ -248,6 +250,25 @@ def test_paths_are_percent_quoted_keys(
         f"{root}static/css/caf%C3%A9.css",
         f"{root}static/img/tea%20pot%2B1.png",
     ]
+
+
+def test_paths_are_the_url_paths_on_a_cdn_domain_with_a_path(
+    s3: S3Client, site: Site, cdn: Cdn
+) -> None:
+    """The CDN caches what browsers ask for: the URL path, '/assets' included."""
+    cdn_site(site, cdn, S3_CDN_DOMAIN="cdn.example.com/assets/", S3_PREFIX="v2")
+    FlaskS3(site.app)
+    create_all(site.app)
+    site.write(A, A2)
+    with site.app.test_request_context():
+        url = flask_s3.url_for("static", filename="css/a.css")
+    planned = site.app.test_cli_runner().invoke(args=["s3", "plan", "--json"])
+
+    create_all(site.app)
+
+    assert url == "https://cdn.example.com/assets/v2/static/css/a.css"
+    assert json.loads(planned.stdout)["invalidations"] == [urlsplit(url).path]
+    assert cdn.only_paths() == [urlsplit(url).path]
 
 
 # A failed invalidation

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_s3.core import resolve_settings
+from flask_s3.core import UrlBuilder, resolve_settings
 from flask_s3.core.hashed_copies import IMMUTABLE_CACHE_CONTROL, hashed_name
 from flask_s3.core.invalidation import MAX_PATHS, invalidation_paths
 from flask_s3.core.manifest import Manifest, ManifestEntry
@@ -210,3 +210,22 @@ def test_pruned_plain_keys_are_invalidated() -> None:
 def test_many_paths_collapse_to_one_wildcard() -> None:
     assert len(invalidation_paths(changed_plan(MAX_PATHS))) == MAX_PATHS
     assert invalidation_paths(changed_plan(MAX_PATHS + 1)) == ["/static/css/*"]
+
+
+def test_invalidation_paths_are_behind_the_cdn_domains_path() -> None:
+    settings = resolve_settings(
+        {"S3_CDN_DOMAIN": "cdn.example.com/assets/", "S3_ONLY_MODIFIED": True}
+    )
+    names = [f"css/f {number}.css" for number in range(MAX_PATHS + 1)]
+    remote = Manifest(
+        {f"static/{name}": ManifestEntry("9" * 40, None) for name in names}
+    )
+    plan = plan_uploads(settings, [local(names[0])], remote, acl=None)
+    assert invalidation_paths(plan) == ["/assets/static/css/f%200.css"]
+    assert (
+        UrlBuilder(settings)
+        .url("/static", names[0])
+        .endswith(invalidation_paths(plan)[0])
+    )
+    many = plan_uploads(settings, [local(name) for name in names], remote, acl=None)
+    assert invalidation_paths(many) == ["/assets/static/css/*"]

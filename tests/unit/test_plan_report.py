@@ -30,7 +30,7 @@ NAMES = {
     f"a.css\n{FORGED}": f"a.css\\n{FORGED}",
     "b\r.css": "b\\r.css",
     "c\x1b[2J.css": "c\\x1b[2J.css",
-    "d\x00\x07\x7f.css": "d\\x00\\x07\\x7f.css",
+    "d\x01\x07\x7f.css": "d\\x01\\x07\\x7f.css",
     "e\x85\x9b.css": "e\\x85\\x9b.css",
     "f\u2028g\u2029.css": "f\\u2028g\\u2029.css",
     "h\t.css": "h\\t.css",

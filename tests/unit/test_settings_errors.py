@@ -15,7 +15,7 @@ import pytest
 
 from flask_s3.core import Settings, SettingsError, resolve_settings
 from flask_s3.core.settings import config_keys, expectation
-from flask_s3.core.settings_resolution import deprecations
+from flask_s3.core.settings_resolution import deprecations, resolve_override
 
 FAKE_SECRET = "fake-secret-DO-NOT-LEAK-0123456789abcdef"
 FIELDS = {field.name: field for field in attrs.fields(Settings)}
@@ -41,8 +41,28 @@ BAD: dict[str, list[Any]] = {
         "/",
         5,
         ["s3.example.org"],
+        "s3.example.org/a/../b",
+        "127.0.0.1:99999",
+        "[::g]:9000",
     ],
-    "cdn_domain": ["https://cdn.example.com", "//", True],
+    "cdn_domain": [
+        "https://cdn.example.com",
+        "//",
+        True,
+        "cdn example.com",
+        "//cdn.example.com",
+        "https:/cdn.example.com",
+        "https//cdn.example.com",
+        "cdn.example.com?x=1",
+        "cdn.example.com#top",
+        "cdn.example.com/a b",
+        "cdn.example.com/./x",
+        "cdn.example.com/%2e%2e/x",
+        "cdn.example.com:port",
+        "évil.example",
+        "cdn\ud800.example",
+        "cdn.example.com\\x",
+    ],
     "use_https": ["false", 1, 0, None, ""],
     "active": ["false", 1, 0, None],
     "debug": ["true", 1, "yes"],
@@ -76,11 +96,15 @@ BAD: dict[str, list[Any]] = {
         "http://",
         "//minio.example.org",
         9000,
+        "http://minio example.org",
+        "http://minio.example.org:9000?x=1",
+        "http://minio.example.org:0",
+        "http://minio.example.org\n",
     ],
     "url_style": ["virtual", "Host", "PATH", True, ["host"]],
     "addressing_style": ["host", "Path", True, ["path"]],
     "request_checksums": ["always", "WHEN_REQUIRED", True, ["when_required"]],
-    "prefix": [None, 5, ["static"]],
+    "prefix": [None, 5, ["static"], "../other", "a/../b", ".", "a/./b", "x/\ud800"],
     "gzip": ["false", 1],
     "gzip_only_exts": [".css", b".css", [".css", 1], {".css": True}, None],
     "force_mimetype": ["True", 1],
@@ -449,3 +473,40 @@ def test_settings_are_values() -> None:
         settings.filepath_headers[r"\.css$"]["X"] = "y"  # type: ignore[index]
     assert hash(settings) == hash(resolve_settings(config))
     assert settings == resolve_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("S3_CDN_DOMAIN", "cdn.example.com/assets"),
+        ("S3_CDN_DOMAIN", "cdn.example.com/assets/v%202/"),
+        ("S3_CDN_DOMAIN", "CDN.Example.com."),
+        ("S3_BUCKET_DOMAIN", "127.0.0.1:9000"),
+        ("S3_BUCKET_DOMAIN", "[::1]:9000"),
+        ("S3_BUCKET_DOMAIN", "[2001:db8::1]/s3"),
+        ("S3_BUCKET_DOMAIN", "xn--bcher-kva.example"),
+        ("S3_ENDPOINT_URL", "http://[::1]:9000"),
+        ("S3_ENDPOINT_URL", "https://minio.example.org:9000/"),
+        ("S3_PREFIX", "a..b/...c/.d/e."),
+    ],
+)
+def test_hosts_ports_paths_and_dotted_names_are_fine(key: str, value: str) -> None:
+    (name,) = (name for name in FIELDS if key in config_keys(FIELDS[name]))
+    kept = value if name in ("endpoint_url", "prefix") else value.rstrip("/")
+    assert getattr(resolve_settings({key: value}), name) == kept
+
+
+def test_an_endpoint_with_credentials_is_refused_without_showing_them() -> None:
+    """botocore ignores user:pass@ in endpoint_url, and plan would echo it."""
+    url = f"https://AKIAEXAMPLE:{FAKE_SECRET}@minio.example.org"
+    for key in config_keys(FIELDS["endpoint_url"]):
+        with pytest.raises(SettingsError) as excinfo:
+            resolve_settings({key: url})
+        assert excinfo.value.key == key
+        assert "password" in str(excinfo.value)
+        assert FAKE_SECRET not in str(excinfo.value)
+        assert "AKIAEXAMPLE" not in str(excinfo.value)
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_override("endpoint_url", url, "--endpoint-url")
+    assert excinfo.value.key == "--endpoint-url"
+    assert FAKE_SECRET not in str(excinfo.value)

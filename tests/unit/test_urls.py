@@ -6,6 +6,7 @@ import pytest
 
 from flask_s3.core import SettingsError, UnsafeFilename, UrlBuilder, resolve_settings
 from flask_s3.core.urls import object_key, query_string, site_root
+from flask_s3.errors import FlaskS3Error, InvalidUrlArgument
 
 BUCKET_ROOT = "https://assets.s3.amazonaws.com"
 
@@ -98,7 +99,9 @@ def test_quoting_exact_form() -> None:
     )
 
 
-@pytest.mark.parametrize("filename", ["../secret.txt", "a/../../b", "..", "/.."])
+@pytest.mark.parametrize(
+    "filename", ["../secret.txt", "a/../../b", "..", "/..", "/../a.css", "a//../b"]
+)
 def test_unsafe_filenames_are_refused(filename: str) -> None:
     with pytest.raises(UnsafeFilename, match="climbs out"):
         builder().url("/static", filename)
@@ -181,3 +184,56 @@ def test_url_cache_is_bounded() -> None:
         urls.url("/static", f"user-input-{number}.css")
     assert urls._simple.cache_info().currsize == 16
     assert urls.quoted_key.cache_info().currsize == 16
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    ["https://evil.example/x.js?", "javascript", "data", "ftp", "HTTPS", "ws", ""],
+)
+def test_a_scheme_other_than_http_or_https_is_refused_naming_it(scheme: str) -> None:
+    """A pasted scheme would choose the URL's host (issue 14), and every
+    distinct one would stay in the builder's cache."""
+    urls = builder()
+    with pytest.raises(InvalidUrlArgument) as raised:
+        urls.url("/static", "app.js", scheme=scheme)
+    assert repr(scheme) in str(raised.value)
+    assert isinstance(raised.value, FlaskS3Error)
+    assert set(urls._roots) <= {"http", "https"}
+
+
+def test_set_values_render_like_flask() -> None:
+    assert builder().url("/static", "a.css", values={"x": {"1"}}).endswith("?x=1")
+
+
+def test_equal_values_of_other_types_are_not_served_from_one_cache_entry() -> None:
+    urls = builder()
+    assert urls.url("/static", "a.css", values={"x": True}).endswith("?x=True")
+    assert urls.url("/static", "a.css", values={"x": 1}).endswith("?x=1")
+    assert urls.url("/static", "a.css", values={"x": 1.0}).endswith("?x=1.0")
+
+
+@pytest.mark.parametrize("filename", ["a\x00.css", "a\ud800.css"])
+def test_a_name_no_file_can_have_is_refused_naming_it(filename: str) -> None:
+    with pytest.raises(UnsafeFilename) as raised:
+        builder().url("/static", filename)
+    assert repr(filename) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "anchor", "culprit"),
+    [
+        ({"q\ud800": "x"}, None, "q\ud800"),
+        ({"q": "\udc80"}, None, "q"),
+        ({}, "\ud800", "\ud800"),
+    ],
+)
+def test_text_that_is_not_utf8_is_the_packages_error(
+    values: dict[str, str], anchor: str | None, culprit: str
+) -> None:
+    with pytest.raises(InvalidUrlArgument) as raised:
+        builder().url("/static", "a.css", values=values, anchor=anchor)
+    assert repr(culprit) in str(raised.value)
+
+
+def test_an_anchor_that_is_not_text_is_its_str() -> None:
+    assert builder().url("/static", "a.css", anchor=3).endswith("#3")  # type: ignore[arg-type]

@@ -7,10 +7,11 @@ scalar and container is checked for its exact shape here.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, get_args, get_origin
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import cattrs
 
@@ -25,6 +26,7 @@ from flask_s3.core.settings import (
     Domain,
     EndpointUrl,
     Pattern,
+    Prefix,
     Region,
     Seconds,
 )
@@ -65,15 +67,71 @@ def _frozen_dict_of(kind: Any) -> Any:
     return structure
 
 
+_HOST = (
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+_PATH_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+_DOMAIN = re.compile(rf"{_HOST}(?P<path>(?:/{_PATH_CHAR}+)*)")
+_NETLOC = re.compile(_HOST)
+_SCHEME_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?![0-9])")
+
+
+def _check_address(match: re.Match[str]) -> None:
+    if match["port"] is not None and not 0 < int(match["port"]) < 65536:
+        raise ValueError(f"port {match['port']} is out of range")
+    if match["ipv6"] is not None:
+        try:
+            ipaddress.IPv6Address(match["ipv6"])
+        except ValueError:
+            raise ValueError(f"[{match['ipv6']}] is not an IPv6 address") from None
+
+
 def _domain(value: Any, _: Any) -> Domain:
+    """Pasted between the scheme and the key of every URL, so anything but a
+    host, port and path would move the key (a query, a fragment, a '..') or
+    the host (a leading '//', a scheme)."""
     text: str = _exact(str)(value, str)
-    if "://" in text:
+    if "://" in text or _SCHEME_LIKE.match(text):
         raise ValueError("it includes a scheme; S3_USE_HTTPS chooses http or https")
     if not text.strip("/"):
         raise ValueError("it is empty")
-    return Domain(text.rstrip("/"))
+    if text.startswith("/"):
+        raise ValueError("it starts with '/'; give the host first")
+    if "?" in text or "#" in text:
+        raise ValueError(
+            "it has a query or a fragment, which would come before the key"
+        )
+    text = text.rstrip("/")
+    match = _DOMAIN.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            "it is not a host[:port][/path]: spaces and other characters must be "
+            "percent-encoded, and a non-ASCII host given in its xn-- form"
+        )
+    _check_address(match)
+    if any(unquote(part) in (".", "..") for part in match["path"].split("/")):
+        raise ValueError(
+            "its path has a '.' or '..' segment, which browsers resolve away"
+        )
+    return Domain(text)
 
 
+def _prefix(value: Any, _: Any) -> Prefix:
+    text: str = _exact(str)(value, str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("it holds text that is not UTF-8") from None
+    if any(part in (".", "..") for part in text.split("/")):
+        raise ValueError(
+            "it has a '.' or '..' segment: the upload would write it as it is, "
+            "but browsers resolve it in the URL and ask for another key"
+        )
+    return Prefix(text)
+
+
+_PRINTABLE = re.compile(r"[!-~]+")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
@@ -101,10 +159,25 @@ def _region(value: Any, _: Any) -> Region:
 
 
 def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
+    """Its host and port also become the URLs' domain, so they are checked as
+    strictly as ``S3_BUCKET_DOMAIN``."""
     text: str = _exact(str)(value, str)
+    if not _PRINTABLE.fullmatch(text):
+        raise ValueError("it holds spaces or characters outside printable ASCII")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("it is not an http:// or https:// URL with a host")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "it carries a user name or password, which botocore ignores: give "
+            "credentials as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if "?" in text or "#" in text:
+        raise ValueError("it has a query or a fragment")
+    match = _NETLOC.fullmatch(parts.netloc)
+    if match is None:
+        raise ValueError(f"{parts.netloc!r} is not a host with an optional port")
+    _check_address(match)
     return EndpointUrl(text)
 
 
@@ -212,6 +285,7 @@ converter.register_unstructure_hook_func(_is_frozen_dict, _unstructure_frozen_di
 converter.register_structure_hook(BucketName, _bucket_name)
 converter.register_structure_hook(Region, _region)
 converter.register_structure_hook(Domain, _domain)
+converter.register_structure_hook(Prefix, _prefix)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
 converter.register_structure_hook(CorsOrigins, _cors_origins)

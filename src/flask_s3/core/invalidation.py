@@ -31,9 +31,10 @@ def invalidation_paths(
     arrived: Iterable[str] | None = None,
     deleted: Iterable[str] | None = None,
 ) -> list[str]:
-    """CDN paths for the plain keys that were replaced or deleted. ``arrived``
-    and ``deleted`` default to everything planned, which is what ``plan``
-    shows."""
+    """CDN paths for the plain keys that were replaced or deleted: each the
+    key's path in its URL on the CDN, behind the path of ``S3_CDN_DOMAIN``.
+    ``arrived`` and ``deleted`` default to everything planned, which is what
+    ``plan`` shows."""
     landed = (
         {item.key for item in plan.items if item.action is not Action.SKIP}
         if arrived is None
@@ -52,7 +53,7 @@ def invalidation_paths(
     }
     gone = {delete.key for delete in plan.deletes if delete.reason is DeleteReason.GONE}
     keys |= gone & removed
-    paths = sorted("/" + quote(key, safe="/") for key in keys)
+    paths = sorted(f"{plan.cdn_path}/{quote(key, safe='/')}" for key in keys)
     if len(paths) <= MAX_PATHS:
         return paths
     common = posixpath.commonprefix(paths)

@@ -62,8 +62,16 @@ default since 1.36) sends CRC32 trailers that many S3-compatible stores do
 not understand, and may store as part of the object."""
 
 Domain = NewType("Domain", str)
-"""A host name, optionally followed by a path, but never a scheme: the scheme
-comes from ``S3_USE_HTTPS`` or ``_scheme``, so a scheme here would be doubled."""
+"""A host (a name, an IPv4 address or a bracketed IPv6 one), optionally with a
+port and a path, but never a scheme: the scheme comes from ``S3_USE_HTTPS``
+or ``_scheme``, so a scheme here would be doubled. It is pasted into every
+URL, so it is checked to be exactly that: no spaces, query, fragment or
+'.'/'..' segments, which would send browsers elsewhere."""
+
+Prefix = NewType("Prefix", str)
+"""A key prefix. Its segments are never '.' or '..': the upload writes them
+literally, but browsers resolve them in the URL, which then names another
+key (in path style, another bucket)."""
 
 EndpointUrl = NewType("EndpointUrl", str)
 """An ``http://`` or ``https://`` URL of an S3-compatible API."""
@@ -77,6 +85,12 @@ an ``integrity`` attribute fail in the browser without such a grant."""
 Pattern = NewType("Pattern", str)
 """A regular expression that must compile, checked when settings are resolved
 rather than on the first upload that happens to use it."""
+
+
+_DOMAIN_EXPECTS = (
+    "a host without a scheme, with an optional port and path "
+    "(such as 'cdn.example.com/assets' or '127.0.0.1:9000')"
+)
 
 
 def _setting(default: Any, *names: str, expects: str) -> Any:
@@ -104,10 +118,10 @@ class Settings:
         expects="an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
     )
     bucket_domain: Domain | None = _setting(
-        None, *_both("BUCKET_DOMAIN"), expects="a domain name without a scheme"
+        None, *_both("BUCKET_DOMAIN"), expects=_DOMAIN_EXPECTS
     )
     cdn_domain: Domain | None = _setting(
-        None, *_both("CDN_DOMAIN"), expects="a domain name without a scheme"
+        None, *_both("CDN_DOMAIN"), expects=_DOMAIN_EXPECTS
     )
     use_https: bool = _setting(True, *_both("USE_HTTPS"), expects="True or False")
     active: bool = _setting(True, "USE_S3", "FLASKS3_ACTIVE", expects="True or False")
@@ -162,7 +176,11 @@ class Settings:
     )
     """None: 'when_required' with S3_ENDPOINT_URL, botocore's default (or the
     AWS_REQUEST_CHECKSUM_CALCULATION environment variable) otherwise."""
-    prefix: str = _setting("", *_both("PREFIX"), expects="a string")
+    prefix: Prefix = _setting(
+        "",
+        *_both("PREFIX"),
+        expects="a string of key segments without '.' or '..' (such as 'assets/v2')",
+    )
     gzip: bool = _setting(False, *_both("GZIP"), expects="True or False")
     gzip_only_exts: tuple[str, ...] = _setting(
         (), *_both("GZIP_ONLY_EXTS"), expects="a list of file extensions like '.css'"

@@ -10,6 +10,7 @@ a wrong URL.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -35,8 +36,17 @@ _DEPRECATED_CACHE_CONTROL = ("S3_CACHE_CONTROL", "FLASKS3_CACHE_CONTROL")
 _DEPRECATED_USE_CACHE_CONTROL = ("S3_USE_CACHE_CONTROL", "FLASKS3_USE_CACHE_CONTROL")
 
 
+_USERINFO = re.compile(r"//[^/?#]*@")
+
+
 def _shown(key: str, value: Any, *, secret: bool) -> str:
-    return f"{key} = '***'" if secret else f"{key} = {value!r}"
+    """A value as an error message may show it: a secret masked, and a URL's
+    ``user:password@`` too."""
+    if secret:
+        return f"{key} = '***'"
+    if isinstance(value, str):
+        value = _USERINFO.sub("//***@", value)
+    return f"{key} = {value!r}"
 
 
 def same_value(first: Any, second: Any) -> bool:
@@ -152,7 +162,8 @@ def resolve_override(field_name: str, value: Any, source: str) -> Any:
         detail = _detail(exc)
         raise SettingsError(
             source,
-            f"{source} = {value!r} is invalid: expected {expectation(field)}{detail}",
+            f"{_shown(source, value, secret=False)} is invalid: expected "
+            f"{expectation(field)}{detail}",
         ) from None
 
 

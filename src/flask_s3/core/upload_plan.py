@@ -20,6 +20,7 @@ from flask_s3.core.pruning import PlannedDelete, prune_plan
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset
 from flask_s3.core.upload_spec import UploadSpec, upload_spec
+from flask_s3.core.urls import cdn_path
 
 Listed = tuple[int, str]
 """An object as a bucket listing shows it: size and unquoted ETag."""
@@ -123,6 +124,9 @@ class UploadPlan:
     deletes: tuple[PlannedDelete, ...] = ()
     read: Manifest = attrs.field(factory=Manifest)
     """The manifest as read, which this run's changes are measured against."""
+    cdn_path: str = ""
+    """The path the CDN serves the keys under (`urls.cdn_path`): CDN paths
+    to invalidate are keys behind it."""
 
     @property
     def uploads(self) -> list[PlannedAsset]:
@@ -244,4 +248,11 @@ def plan_uploads(
             deploy=deploy,
             keep=settings.prune_keep,
         )
-    return UploadPlan(items, remote, deploy, deletes, remote if read is None else read)
+    return UploadPlan(
+        items,
+        remote,
+        deploy,
+        deletes,
+        remote if read is None else read,
+        cdn_path(settings),
+    )

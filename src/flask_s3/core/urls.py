@@ -16,7 +16,7 @@ import attrs
 
 from flask_s3.core.hashed_copies import hashed_name
 from flask_s3.core.settings import Settings
-from flask_s3.errors import SettingsError, UnsafeFilename
+from flask_s3.errors import InvalidUrlArgument, SettingsError, UnsafeFilename
 
 VERSION_PARAMETER = "v"
 """The query parameter that carries a content hash under S3_CACHE_BUSTING."""
@@ -26,13 +26,34 @@ versions apart, and a shorter URL is cheaper in every page."""
 
 _QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what flask.url_for leaves unquoted in an anchor
+_SCALARS = (str, int, float, bool, type(None))
+SCHEMES = ("http", "https")
+"""What ``_scheme`` may be, as in Werkzeug: any other text would become the
+start of the URL, and with it choose its host (``https://evil.example/x?``)."""
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def served_name(filename: str) -> str:
     """The file in the static folder that Flask serves for ``filename``:
-    browsers resolve '.' and '..' segments and Flask's router merges
+    browsers resolve '.' and '..' segments, then Flask's router merges
     slashes (``/css/a.css`` and ``css/../css/a.css`` both serve
-    ``css/a.css``). A name that climbs out of the folder is refused."""
+    ``css/a.css``). A name that climbs out of the folder is refused, and so
+    is a '..' after '//': a browser pops the empty segment (``a//../b`` is
+    ``a/b``) where a client that sends the path as it is gets Flask to
+    merge first (``b``). A name no file can have (NUL, text that is not
+    UTF-8) is refused too."""
+    if "\x00" in filename or not _encodable(filename):
+        raise UnsafeFilename(
+            f"filename {filename!r} holds a NUL or a character that is not "
+            "UTF-8, so no static file has that name"
+        )
     kept: list[str] = []
     for part in filename.split("/"):
         if part == "..":
@@ -41,10 +62,16 @@ def served_name(filename: str) -> str:
                     f"filename {filename!r} climbs out of the static folder with "
                     "'..'; Flask would not serve it from there either"
                 )
+            if not kept[-1]:
+                raise UnsafeFilename(
+                    f"filename {filename!r} has '..' after '//': browsers resolve "
+                    "it inside the folder, but Flask's router on its own climbs "
+                    "out of the static folder or names another file"
+                )
             kept.pop()
-        elif part not in ("", "."):
+        elif part != ".":
             kept.append(part)
-    return "/".join(kept)
+    return "/".join(part for part in kept if part)
 
 
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
@@ -81,6 +108,15 @@ def asset_origin(settings: Settings) -> Origin:
     return Origin(None, aws_domain(settings.region), settings.url_style or "host")
 
 
+def cdn_path(settings: Settings) -> str:
+    """The path of ``S3_CDN_DOMAIN`` ('/assets' for 'cdn.example.com/assets'),
+    which every CDN URL, and so every path the CDN caches, begins with."""
+    if settings.cdn_domain is None:
+        return ""
+    _, slash, path = settings.cdn_domain.partition("/")
+    return slash + path
+
+
 def aws_domain(region: str | None) -> str:
     """A regional domain when a region is given, since a bucket outside
     us-east-1 answers the global name with a redirect; China's regions have
@@ -107,16 +143,25 @@ def site_root(settings: Settings, scheme: str) -> str:
 
 
 def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> str:
-    """Extra ``url_for`` values as ``flask.url_for`` renders them, then the version."""
+    """Extra ``url_for`` values as ``flask.url_for`` renders them, then the
+    version: a list, tuple or set gives one pair per item (Werkzeug's
+    ``iter_multi_items``), and None is left out, alone or as an item."""
     items: list[tuple[str, Any]] = []
     for name, value in values.items():
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple, set)):
             items.extend((name, item) for item in value if item is not None)
         elif value is not None:
             items.append((name, value))
     if content_hash is not None:
         items.append((VERSION_PARAMETER, content_hash[:VERSION_DIGITS]))
-    return urlencode(items, safe=_QUERY_SAFE)
+    try:
+        return urlencode(items, safe=_QUERY_SAFE)
+    except UnicodeEncodeError:
+        names = [name for name, value in items if not _encodable(f"{name}{value}")]
+        raise InvalidUrlArgument(
+            f"url_for value {', '.join(map(repr, names))} holds text that is "
+            "not UTF-8, so it cannot be percent-encoded into the query"
+        ) from None
 
 
 class UrlBuilder:
@@ -140,17 +185,24 @@ class UrlBuilder:
         return quote(object_key(self.settings, url_path, filename), safe="/")
 
     def _query_of_items(
-        self, items: tuple[tuple[str, Any], ...], content_hash: str | None
+        self, items: tuple[tuple[str, str | None], ...], content_hash: str | None
     ) -> str:
         return query_string(dict(items), content_hash)
 
     def query(self, values: Mapping[str, Any], content_hash: str | None) -> str:
-        """``query_string``, cached while the values are hashable: pages repeat
-        the same few extra values, and urlencode costs more than the rest."""
-        try:
-            return self._query(tuple(values.items()), content_hash)
-        except TypeError:
+        """``query_string``, cached for scalar values: pages repeat the same
+        few extra values, and urlencode costs more than the rest. The cache
+        is keyed by the text each value renders as, since values that are
+        equal can render apart (``True == 1``)."""
+        if not all(type(value) in _SCALARS for value in values.values()):
             return query_string(values, content_hash)
+        return self._query(
+            tuple(
+                (name, None if value is None else str(value))
+                for name, value in values.items()
+            ),
+            content_hash,
+        )
 
     def _root(self, scheme: str) -> str:
         root = self._roots.get(scheme)
@@ -180,6 +232,11 @@ class UrlBuilder:
         """
         if scheme is None and not values and anchor is None:
             return self._simple(url_path, filename, digest)
+        if scheme is not None and scheme not in SCHEMES:
+            raise InvalidUrlArgument(
+                f"_scheme {scheme!r} is not 'http' or 'https'; an asset URL "
+                "takes no other scheme"
+            )
         return self._compose(
             scheme or self.default_scheme, url_path, filename, values, anchor, digest
         )
@@ -205,5 +262,19 @@ class UrlBuilder:
         if query:
             url = f"{url}?{query}"
         if anchor is not None:
-            url = f"{url}#{quote(anchor, safe=_ANCHOR_SAFE)}"
+            url = f"{url}#{_fragment(anchor)}"
         return url
+
+
+def _fragment(anchor: Any) -> str:
+    """``_anchor`` quoted as ``flask.url_for`` quotes it; a value that is not
+    text (a number) is taken as its ``str``."""
+    if not isinstance(anchor, (str, bytes)):
+        anchor = str(anchor)
+    try:
+        return quote(anchor, safe=_ANCHOR_SAFE)
+    except UnicodeEncodeError:
+        raise InvalidUrlArgument(
+            f"_anchor {anchor!r} holds text that is not UTF-8, so it cannot "
+            "be percent-encoded into the fragment"
+        ) from None

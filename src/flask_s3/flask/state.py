@@ -19,7 +19,7 @@ from flask_s3.core.integrity import ALGORITHM
 from flask_s3.core.settings import Settings, config_keys
 from flask_s3.core.settings_resolution import resolve_settings
 from flask_s3.core.static_assets import StaticRoot
-from flask_s3.core.urls import UrlBuilder
+from flask_s3.core.urls import UrlBuilder, served_name
 from flask_s3.errors import NotInitialised, SettingsError
 from flask_s3.flask.static_roots import static_root
 
@@ -54,7 +54,10 @@ class ExtensionState:
         root = self.root(app, endpoint)
         if root is None:
             return None
-        return root, safe_join(root.folder, filename)
+        # The file the URL names, not the raw name: the digest must be that
+        # of the file the key is uploaded from, and a name no file can have
+        # (NUL) is refused here rather than by os.stat.
+        return root, safe_join(root.folder, served_name(filename))
 
     def digest(self, path: str | None) -> str | None:
         """The content hash cache busting needs, or None when it is off or
