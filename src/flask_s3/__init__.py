@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from flask_s3.errors import (
+    AssetNotFound,
     BucketError,
     FlaskS3Error,
     ManifestError,
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
     from flask_s3.core.upload_result import UploadResult
     from flask_s3.flask.create_all import create_all
     from flask_s3.flask.extension import FlaskS3
+    from flask_s3.flask.integrity import integrity
     from flask_s3.flask.url_for import url_for
 
 __all__ = [
+    "AssetNotFound",
     "BucketError",
     "FlaskS3",
     "FlaskS3Error",
@@ -44,6 +47,7 @@ __all__ = [
     "UploadResult",
     "__version__",
     "create_all",
+    "integrity",
     "url_for",
 ]
 
@@ -51,6 +55,7 @@ _HOMES = {
     "FlaskS3": "flask_s3.flask.extension",
     "url_for": "flask_s3.flask.url_for",
     "create_all": "flask_s3.flask.create_all",
+    "integrity": "flask_s3.flask.integrity",
     "UploadResult": "flask_s3.core.upload_result",
 }
 

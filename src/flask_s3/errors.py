@@ -33,6 +33,11 @@ class UnsafeFilename(FlaskS3Error, ValueError):
     """A filename that would name an object outside its static folder's keys."""
 
 
+class AssetNotFound(FlaskS3Error, LookupError):
+    """``integrity()`` was asked about a static file that does not exist: a
+    template must not render a page that silently lost its pin."""
+
+
 class DuplicateKey(FlaskS3Error, ValueError):
     """Two files would be written to the same key, and one would silently win."""
 

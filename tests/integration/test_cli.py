@@ -174,6 +174,7 @@ TOP_LEVEL_TYPES: dict[str, tuple[type, ...]] = {
     "assets": (list,),
     "deletes": (list,),
     "invalidations": (list,),
+    "cors_origins_added": (list,),
     "warnings": (list,),
 }
 ASSET_TYPES: dict[str, tuple[type, ...]] = {
@@ -184,6 +185,7 @@ ASSET_TYPES: dict[str, tuple[type, ...]] = {
     "content_type": (str,),
     "content_encoding": (str, NoneType),
     "cache_control": (str, NoneType),
+    "integrity": (str,),
 }
 MANIFEST_SOURCES = {"flask-s3", "flask-s3 0.3.x", "none"}
 REASONS = {

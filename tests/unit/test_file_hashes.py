@@ -37,11 +37,11 @@ def test_hash_follows_content_after_recheck(tmp_path: Path) -> None:
     hashes = FileHashes(recheck_seconds=1.0, clock=clock)
     path = tmp_path / "app.css"
     path.write_bytes(b"one")
-    assert hashes.sha1(str(path)) == sha1(b"one")
+    assert hashes.digest(str(path)) == sha1(b"one")
     path.write_bytes(b"two, longer")
-    assert hashes.sha1(str(path)) == sha1(b"one")  # not looked at again yet
+    assert hashes.digest(str(path)) == sha1(b"one")  # not looked at again yet
     clock.now = 1.5
-    assert hashes.sha1(str(path)) == sha1(b"two, longer")
+    assert hashes.digest(str(path)) == sha1(b"two, longer")
 
 
 def test_unchanged_file_is_hashed_once(
@@ -50,7 +50,7 @@ def test_unchanged_file_is_hashed_once(
     calls: list[str] = []
     real = file_hashes.sha1_of_file
     monkeypatch.setattr(
-        file_hashes, "sha1_of_file", lambda p: calls.append(p) or real(p)
+        file_hashes, "sha1_of_file", lambda p, a="sha1": calls.append(p) or real(p, a)
     )
     clock = Clock()
     hashes = FileHashes(recheck_seconds=0.5, clock=clock)
@@ -58,19 +58,19 @@ def test_unchanged_file_is_hashed_once(
     path.write_bytes(b"x")
     for step in range(10):
         clock.now = step
-        assert hashes.sha1(str(path)) == sha1(b"x")
+        assert hashes.digest(str(path)) == sha1(b"x")
     assert calls == [str(path)]
 
 
 def test_missing_or_non_regular_files_have_no_hash(tmp_path: Path) -> None:
     hashes = FileHashes(recheck_seconds=0.0)
-    assert hashes.sha1(str(tmp_path / "nope.css")) is None
-    assert hashes.sha1(str(tmp_path)) is None
+    assert hashes.digest(str(tmp_path / "nope.css")) is None
+    assert hashes.digest(str(tmp_path)) is None
     path = tmp_path / "gone.css"
     path.write_bytes(b"x")
-    assert hashes.sha1(str(path)) == sha1(b"x")
+    assert hashes.digest(str(path)) == sha1(b"x")
     path.unlink()
-    assert hashes.sha1(str(path)) is None
+    assert hashes.digest(str(path)) is None
 
 
 def test_entries_are_bounded(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_entries_are_bounded(tmp_path: Path) -> None:
     for number in range(50):
         path = tmp_path / f"{number}.css"
         path.write_bytes(str(number).encode())
-        hashes.sha1(str(path))
+        hashes.digest(str(path))
     assert len(hashes._entries) == 5
 
 
@@ -90,11 +90,11 @@ def test_concurrent_callers_share_one_hash(
     calls: list[str] = []
     real = file_hashes.sha1_of_file
 
-    def slow(path: str) -> str:
+    def slow(path: str, algorithm: str = "sha1") -> str:
         calls.append(path)
         started.set()
         release.wait(5)
-        return real(path)
+        return real(path, algorithm)
 
     monkeypatch.setattr(file_hashes, "sha1_of_file", slow)
     hashes = FileHashes()
@@ -102,7 +102,7 @@ def test_concurrent_callers_share_one_hash(
     path.write_bytes(b"content")
     results: list[str | None] = []
     threads = [
-        threading.Thread(target=lambda: results.append(hashes.sha1(str(path))))
+        threading.Thread(target=lambda: results.append(hashes.digest(str(path))))
         for _ in range(8)
     ]
     threads[0].start()

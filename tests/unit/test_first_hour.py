@@ -97,7 +97,8 @@ def test_the_plans_example_url_is_the_one_templates_render(
     local = LocalFile(asset, "0123456789abcdef0123456789abcdef01234567", 10)
     plan = plan_uploads(settings, [local], Manifest(), acl="public-read")
     run = RunSettings(settings, settings.bucket_name)  # type: ignore[arg-type]
-    report = plan_report(plan, run, missing_bucket(), offline=True)
+    integrity = {asset.local_path: "sha384-..."}
+    report = plan_report(plan, run, missing_bucket(), integrity, offline=True)
     assert report.example_url == url
 
 

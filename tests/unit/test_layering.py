@@ -59,17 +59,25 @@ def run_python(script: str) -> str:
 
 
 def test_serving_pages_loads_no_boto() -> None:
-    """FlaskS3(app) and rendering templates, in a fresh interpreter."""
+    """FlaskS3(app) and rendering templates (integrity pins included), in a
+    fresh interpreter."""
     script = textwrap.dedent(
         f"""
-        import sys, flask
+        import os, sys, tempfile, flask
         from flask_s3 import FlaskS3
-        app = flask.Flask("shop")
+        root = tempfile.mkdtemp()
+        os.mkdir(os.path.join(root, "static"))
+        with open(os.path.join(root, "static", "a.css"), "w") as css:
+            css.write("body {{}}")
+        app = flask.Flask("shop", root_path=root)
         app.config.update(S3_BUCKET_NAME="shop-assets", S3_CACHE_BUSTING=True)
         FlaskS3(app)
         with app.test_request_context():
-            page = "{{{{ url_for('static', filename='a.css') }}}}"
-            flask.render_template_string(page)
+            page = (
+                "{{{{ url_for('static', filename='a.css') }}}}"
+                "{{{{ integrity('static', filename='a.css') }}}}"
+            )
+            assert "sha384-" in flask.render_template_string(page)
         loaded = (m for m in sys.modules if m.split(".")[0] in {BOTO!r})
         print(",".join(sorted(loaded)))
         """

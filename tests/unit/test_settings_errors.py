@@ -100,6 +100,21 @@ BAD: dict[str, list[Any]] = {
     "max_attempts": [0, 21, "5", 2.5],
     "prune": ["yes", 1],
     "prune_keep": [0, 101, "2", True],
+    "cors_origins": [
+        "https://shop.example",
+        "https://shop.example/",
+        ["https://shop.example/"],
+        ["https://Shop.example"],
+        ["https://shop.example:443"],
+        ["http://shop.example:80"],
+        ["shop.example"],
+        ["https://shop.example/path"],
+        ["https://user@shop.example"],
+        ["https://shop.example:99999"],
+        [],
+        [5],
+        True,
+    ],
     "cloudfront_distribution_id": [5, ["E2EXAMPLE"]],
 }
 
@@ -148,6 +163,46 @@ def test_error_message_format_for_a_string_given_to_a_bool() -> None:
     assert str(excinfo.value).startswith(
         "S3_USE_HTTPS = 'false' is invalid: expected True or False"
     )
+
+
+@pytest.mark.parametrize("key", ["S3_HEADERS", "FLASKS3_HEADERS"])
+def test_a_cors_header_on_objects_points_at_s3_cors_origins(key: str) -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({key: {"access-control-allow-origin": "*"}})
+
+    assert excinfo.value.key == key
+    assert "'access-control-allow-origin'" in str(excinfo.value)
+    assert "S3_CORS_ORIGINS" in str(excinfo.value)
+
+
+def test_a_cors_header_for_some_paths_points_at_s3_cors_origins() -> None:
+    config = {
+        "S3_FILEPATH_HEADERS": {
+            r"\.css$": {"Cache-Control": "no-cache"},
+            r"\.woff2$": {"Access-Control-Allow-Origin": "*"},
+        }
+    }
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings(config)
+
+    assert excinfo.value.key == "S3_FILEPATH_HEADERS"
+    assert "'Access-Control-Allow-Origin'" in str(excinfo.value)
+    assert "S3_CORS_ORIGINS" in str(excinfo.value)
+
+
+def test_a_single_origin_not_in_a_list_says_how_to_write_it() -> None:
+    with pytest.raises(SettingsError) as excinfo:
+        resolve_settings({"S3_CORS_ORIGINS": "https://shop.example"})
+
+    assert "['https://shop.example']" in str(excinfo.value)
+
+
+def test_cors_origins_are_kept_in_order_without_repeats() -> None:
+    settings = resolve_settings(
+        {"S3_CORS_ORIGINS": ["https://b.example", "*", "https://b.example"]}
+    )
+
+    assert settings.cors_origins == ("https://b.example", "*")
 
 
 def test_a_domain_with_a_scheme_says_why() -> None:

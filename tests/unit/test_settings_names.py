@@ -52,6 +52,7 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "max_attempts": ("S3_MAX_ATTEMPTS", "FLASKS3_MAX_ATTEMPTS"),
     "prune": ("S3_PRUNE", "FLASKS3_PRUNE"),
     "prune_keep": ("S3_PRUNE_KEEP", "FLASKS3_PRUNE_KEEP"),
+    "cors_origins": ("S3_CORS_ORIGINS", "FLASKS3_CORS_ORIGINS"),
     "cloudfront_distribution_id": (
         "S3_CLOUDFRONT_DISTRIBUTION_ID",
         "FLASKS3_CLOUDFRONT_DISTRIBUTION_ID",
@@ -90,6 +91,7 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "max_attempts": 3,
     "prune": False,
     "prune_keep": 2,
+    "cors_origins": None,
     "cloudfront_distribution_id": None,
 }
 
@@ -120,8 +122,8 @@ VALID: dict[str, tuple[Any, Any]] = {
     "gzip_only_exts": ([".css", ".js"], (".css", ".js")),
     "force_mimetype": (True, True),
     "filepath_headers": (
-        {r"\.woff2$": {"Access-Control-Allow-Origin": "*"}},
-        {r"\.woff2$": {"Access-Control-Allow-Origin": "*"}},
+        {r"\.woff2$": {"Cache-Control": "max-age=31536000"}},
+        {r"\.woff2$": {"Cache-Control": "max-age=31536000"}},
     ),
     "override_testing": (False, False),
     "object_acl": ("private", "private"),
@@ -131,6 +133,10 @@ VALID: dict[str, tuple[Any, Any]] = {
     "max_attempts": (2, 2),
     "prune": (True, True),
     "prune_keep": (5, 5),
+    "cors_origins": (
+        ["https://shop.example", "http://127.0.0.1:5000"],
+        ("https://shop.example", "http://127.0.0.1:5000"),
+    ),
     "cloudfront_distribution_id": ("E2EXAMPLE123", "E2EXAMPLE123"),
 }
 
@@ -163,6 +169,7 @@ OTHER: dict[str, Any] = {
     "max_attempts": 4,
     "prune": False,
     "prune_keep": 3,
+    "cors_origins": "*",
     "cloudfront_distribution_id": "E3OTHER",
 }
 
@@ -207,7 +214,7 @@ def test_field_metadata_lists_the_documented_name_then_the_legacy_one(
 
 def test_no_config_key_names_two_settings() -> None:
     keys = [key for keys in EXPECTED_NAMES.values() for key in keys]
-    assert len(keys) == len(set(keys)) == 59
+    assert len(keys) == len(set(keys)) == 61
 
 
 @pytest.mark.parametrize(("name", "key"), BY_LITERAL_NAME)

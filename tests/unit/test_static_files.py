@@ -111,10 +111,10 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
     )
     real = file_hashes.sha1_of_file
 
-    def refuse(path: str) -> str:
+    def refuse(path: str, algorithm: str = "sha1") -> str:
         if path.endswith("locked.css"):
             raise PermissionError(13, "Permission denied", path)
-        return real(path)
+        return real(path, algorithm)
 
     monkeypatch.setattr(file_hashes, "sha1_of_file", refuse)
     with pytest.raises(
@@ -132,7 +132,7 @@ def test_a_file_written_while_hashed_is_hashed_again(
     real = file_hashes.sha1_of_file
     calls: list[str] = []
 
-    def racing(name: str) -> str:
+    def racing(name: str, algorithm: str = "sha1") -> str:
         calls.append(name)
         digest = real(name)
         if len(calls) == 1:
@@ -157,7 +157,7 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     real = file_hashes.sha1_of_file
     calls: list[str] = []
 
-    def appending(name: str) -> str:
+    def appending(name: str, algorithm: str = "sha1") -> str:
         calls.append(name)
         digest = real(name)
         with path.open("ab") as log:

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("flask_s3")
 
-SURVEY_READS = 7
+SURVEY_READS = 8
 """How many reads the bucket survey sends at once."""
 CHECKSUM_VARIABLE = "AWS_REQUEST_CHECKSUM_CALCULATION"
-MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl")
+MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl", "PutBucketCors")
 """The operations we call that must carry a checksum, even 'when_required'."""
 CREDENTIALS_HELP = (
     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the app's config or in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,13 @@ from flask_s3.core.bucket_survey import (
     missing_bucket,
     policy_grants_public_read,
 )
+from flask_s3.core.cors import RULE_ID, BucketCors, CorsChange, CorsRule
 from flask_s3.core.manifest import LEGACY_HASHES_KEY, manifest_from, manifest_key
 from flask_s3.errors import BucketError, S3Error
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
+    from types_boto3_s3.type_defs import CORSRuleTypeDef
 
 logger = logging.getLogger("flask_s3")
 
@@ -96,6 +98,7 @@ class Surveyor:
             blocked = pool.submit(self._check, "Block Public Access", self._blocks)
             policy = pool.submit(self._check, "the bucket policy", self._public_policy)
             acl = pool.submit(self._check, "the bucket ACL", self._public_acl)
+            cors = pool.submit(self._cors)
             if not exists.result():
                 return missing_bucket()
             manifest, source = manifest_from(ours.result()[0], legacy.result()[0])
@@ -120,6 +123,7 @@ class Surveyor:
                 unchecked=tuple(
                     problem for _, problem in checks.values() if problem is not None
                 ),
+                cors=cors.result(),
             )
 
     def _check(
@@ -148,6 +152,52 @@ class Surveyor:
             AttributeError,
         ) as exc:
             return None, f"{what} (an answer of another shape: {describe_error(exc)})"
+
+    def _cors(self) -> BucketCors:
+        """The CORS rules as the store holds them. Unknown rules are never
+        written over, so anything but a clear answer is "unknown", with the
+        store's words for the one warning that S3_CORS_ORIGINS may need."""
+        try:
+            response = self.client.get_bucket_cors(Bucket=self.bucket)
+            return BucketCors(
+                rules=tuple(_rule(rule) for rule in response["CORSRules"])
+            )
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "NoSuchCORSConfiguration":
+                return BucketCors(rules=())
+            if code == "NoSuchBucket":  # created meanwhile: the survey retries
+                raise s3_error(exc, exc.operation_name, self.bucket, None) from exc
+            return BucketCors(
+                None, describe_error(exc), unsupported=not_implemented(exc)
+            )
+        except (BotoCoreError, LookupError, TypeError, ValueError) as exc:
+            shape = f"an answer of another shape: {describe_error(exc)}"
+            return BucketCors(None, shape)
+
+    def put_cors(self, change: CorsChange) -> None:
+        """Write the whole configuration, every rule found in it included."""
+        rules = [_request_rule(rule) for rule in change.rules]
+        try:
+            with translated("PutBucketCors", self.bucket):
+                self.client.put_bucket_cors(
+                    Bucket=self.bucket, CORSConfiguration={"CORSRules": rules}
+                )
+        except S3Error as exc:
+            if not not_implemented(exc):
+                raise
+            logger.warning(
+                "the store does not implement bucket CORS (%s), so S3_CORS_ORIGINS "
+                "is not applied: allow those origins the store's way",
+                exc.reason,
+            )
+            return
+        logger.info(
+            "bucket %s: CORS rule %r lets %s GET and HEAD",
+            self.bucket,
+            RULE_ID,
+            ", ".join(change.added),
+        )
 
     def _public_acl(self) -> bool:
         grants = self.client.get_bucket_acl(Bucket=self.bucket)["Grants"]
@@ -253,3 +303,31 @@ class Surveyor:
                 "(bucket names are global, so another account may own it)"
             )
         return error(f"bucket {self.bucket!r} cannot be used: {exc}")
+
+
+def _rule(rule: Mapping[str, Any]) -> CorsRule:
+    max_age = rule.get("MaxAgeSeconds")
+    return CorsRule(
+        allowed_methods=tuple(rule["AllowedMethods"]),
+        allowed_origins=tuple(rule["AllowedOrigins"]),
+        allowed_headers=tuple(rule.get("AllowedHeaders", ())),
+        expose_headers=tuple(rule.get("ExposeHeaders", ())),
+        max_age_seconds=None if max_age is None else int(max_age),
+        id=rule.get("ID"),
+    )
+
+
+def _request_rule(rule: CorsRule) -> CORSRuleTypeDef:
+    fields: CORSRuleTypeDef = {
+        "AllowedMethods": list(rule.allowed_methods),
+        "AllowedOrigins": list(rule.allowed_origins),
+    }
+    if rule.allowed_headers:
+        fields["AllowedHeaders"] = list(rule.allowed_headers)
+    if rule.expose_headers:
+        fields["ExposeHeaders"] = list(rule.expose_headers)
+    if rule.max_age_seconds is not None:
+        fields["MaxAgeSeconds"] = rule.max_age_seconds
+    if rule.id is not None:
+        fields["ID"] = rule.id
+    return fields

@@ -1,4 +1,5 @@
-"""Content hashes of local static files, for cache-busting URLs.
+"""Content hashes of local static files, for cache-busting URLs and
+Subresource Integrity.
 
 Hashing on every ``url_for`` would read a file per link, and even a ``stat``
 per link costs as much as building the rest of the URL. So each file version
@@ -24,9 +25,10 @@ from flask_s3.errors import UnreadableFile
 _CHUNK = 1024 * 1024
 
 
-def sha1_of_file(path: str | os.PathLike[str]) -> str:
-    """SHA-1 of a file's bytes, read in chunks so big assets are never held whole."""
-    digest = hashlib.sha1(usedforsecurity=False)
+def sha1_of_file(path: str | os.PathLike[str], algorithm: str = "sha1") -> str:
+    """The hex digest of a file's bytes (SHA-1 unless told otherwise), read in
+    chunks so big assets are never held whole."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as stream:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
@@ -47,7 +49,7 @@ def stamp_of(path: str) -> Stamp:
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 
-def stable_sha1(path: str) -> tuple[str, Stamp]:
+def stable_sha1(path: str, algorithm: str = "sha1") -> tuple[str, Stamp]:
     """The SHA-1 of a file and the stamp it kept while it was read: a file
     rewritten mid-read would give a hash of bytes it never held, and a URL or
     a manifest entry for an object that exists nowhere. Used by ``url_for``
@@ -55,7 +57,7 @@ def stable_sha1(path: str) -> tuple[str, Stamp]:
     try:
         stamp = stamp_of(path)
         for _ in range(STABLE_READS):
-            digest = sha1_of_file(path)
+            digest = sha1_of_file(path, algorithm)
             after = stamp_of(path)
             if after == stamp:
                 return digest, stamp
@@ -84,23 +86,26 @@ class _Entry:
 
 
 class FileHashes:
-    """A bounded, thread-safe map of file path to SHA-1 of its current content."""
+    """A bounded, thread-safe map of file path to the hex digest of its
+    current content: SHA-1 for cache busting, SHA-384 for integrity."""
 
     def __init__(
         self,
         *,
+        algorithm: str = "sha1",
         max_entries: int = 4096,
         recheck_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._algorithm = algorithm
         self._max_entries = max_entries
         self._recheck_seconds = recheck_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
 
-    def sha1(self, path: str) -> str | None:
-        """The file's SHA-1, or None when it is missing or not a regular file."""
+    def digest(self, path: str) -> str | None:
+        """The file's digest, or None when it is missing or not a regular file."""
         entry = self._entries.get(path)
         now = self._clock()
         if entry is not None and entry.pending is None and now < entry.fresh_until:
@@ -138,7 +143,7 @@ class FileHashes:
         """None when the file cannot be read or will not hold still."""
         digest: str | None
         try:
-            digest, stamp = stable_sha1(path)
+            digest, stamp = stable_sha1(path, self._algorithm)
         except UnreadableFile:
             digest, stamp = None, owned.stamp
         assert owned.pending is not None

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from flask_s3.adapters.file_hashes import stable_sha1
+from flask_s3.core.frozen import FrozenDict
+from flask_s3.core.integrity import ALGORITHM, integrity_value
 from flask_s3.core.static_assets import Asset, Listing, StaticRoot, is_hidden
 from flask_s3.core.upload_plan import LocalFile
 from flask_s3.errors import UnreadableFile
@@ -99,3 +101,12 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(local_file, assets))
+
+
+def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:
+    """The SRI value of each file, by its local path. A second read of each
+    file, so only ``plan`` pays for it, never an upload."""
+    paths = dict.fromkeys(file.asset.local_path for file in files)
+    return FrozenDict(
+        (path, integrity_value(stable_sha1(path, ALGORITHM)[0])) for path in paths
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attrs
 
+from flask_s3.core.cors import NO_CORS, BucketCors
 from flask_s3.core.manifest import Manifest, ManifestSource
 
 
@@ -27,6 +28,7 @@ class BucketSurvey:
     """Whether the bucket's own ACL is already public-read; None when unknown."""
     unchecked: tuple[str, ...] = ()
     """What the store answered in a way this tool does not understand."""
+    cors: BucketCors = NO_CORS
 
 
 def missing_bucket() -> BucketSurvey:

@@ -20,6 +20,7 @@ from flask_s3.core.settings import (
     BucketName,
     CacheBusting,
     Concurrency,
+    CorsOrigins,
     Deploys,
     Domain,
     EndpointUrl,
@@ -107,6 +108,45 @@ def _endpoint_url(value: Any, _: Any) -> EndpointUrl:
     return EndpointUrl(text)
 
 
+_ORIGIN = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://"
+    r"(?P<host>[^/?#@:\s]+|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>\d{1,5}))?"
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _origin(text: str) -> str:
+    """One origin, exactly as a browser writes it in ``Origin``: S3 compares
+    the strings, so a trailing slash, capitals or a default port would
+    silently match nothing."""
+    match = _ORIGIN.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an origin: expected scheme://host[:port]")
+    if text != text.lower():
+        raise ValueError(f"{text!r} has capitals: browsers send origins in lowercase")
+    if match["port"] is not None and not 0 < int(match["port"]) < 65536:
+        raise ValueError(f"{text!r} has no valid port")
+    if _DEFAULT_PORTS.get(match["scheme"]) == match["port"]:
+        raise ValueError(
+            f"{text!r} names the default port: browsers leave it out of origins"
+        )
+    return text
+
+
+def _cors_origins(value: Any, _: Any) -> CorsOrigins:
+    if value == "*":
+        return CorsOrigins(("*",))
+    if isinstance(value, str):
+        raise ValueError(f"a single origin goes in a list: [{value!r}]")
+    origins = _string_tuple(value, None)
+    if not origins:
+        raise ValueError("the list is empty: name at least one origin, or use '*'")
+    return CorsOrigins(
+        tuple(dict.fromkeys(o if o == "*" else _origin(o) for o in origins))
+    )
+
+
 def _whole_number(lowest: int, highest: int) -> Any:
     def structure(value: Any, _: Any) -> int:
         number: int = _exact(int)(value, int)
@@ -174,6 +214,7 @@ converter.register_structure_hook(Region, _region)
 converter.register_structure_hook(Domain, _domain)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
+converter.register_structure_hook(CorsOrigins, _cors_origins)
 converter.register_structure_hook(Concurrency, _whole_number(1, 256))
 converter.register_structure_hook(Deploys, _whole_number(1, 100))
 converter.register_structure_hook(Attempts, _whole_number(1, 20))

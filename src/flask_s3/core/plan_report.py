@@ -8,11 +8,13 @@ documented in the README. ``format`` changes only when that shape breaks.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import attrs
 
 from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
 from flask_s3.core.conversion import converter
+from flask_s3.core.cors import RULE_ID, cors_change, cors_warnings
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import ManifestSource
@@ -32,6 +34,8 @@ class AssetLine:
     content_type: str
     content_encoding: str | None
     cache_control: str | None
+    integrity: str
+    """What a page puts in ``integrity=""`` to pin this asset."""
 
 
 @attrs.frozen
@@ -62,6 +66,8 @@ class PlanReport:
     deletes: tuple[DeleteLine, ...]
     invalidations: tuple[str, ...]
     """CDN paths a successful upload invalidates; empty without a distribution."""
+    cors_origins_added: tuple[str, ...]
+    """Origins the upload adds to the bucket's CORS rule (S3_CORS_ORIGINS)."""
     warnings: tuple[str, ...]
 
     @property
@@ -71,8 +77,14 @@ class PlanReport:
 
 
 def plan_report(
-    plan: UploadPlan, run: RunSettings, survey: BucketSurvey, *, offline: bool
+    plan: UploadPlan,
+    run: RunSettings,
+    survey: BucketSurvey,
+    integrity: Mapping[str, str],
+    *,
+    offline: bool,
 ) -> PlanReport:
+    """``integrity`` holds the SRI value of each local file, by its path."""
     settings = run.settings
     lines = tuple(
         AssetLine(
@@ -83,6 +95,7 @@ def plan_report(
             content_type=item.spec.content_type,
             content_encoding=item.spec.content_encoding,
             cache_control=item.spec.cache_control,
+            integrity=integrity[item.asset.local_path],
         )
         for item in plan.items
     )
@@ -98,6 +111,7 @@ def plan_report(
     )
     # The URL a template renders for the first file: with cache busting,
     # the versioned or hashed one.
+    change = cors_change(settings.cors_origins, survey.cors)
     first = plan.items[0] if plan.items else None
     example_url = (
         UrlBuilder(settings).url(
@@ -123,9 +137,15 @@ def plan_report(
         invalidations=tuple(invalidation_paths(plan))
         if settings.cloudfront_distribution_id
         else (),
+        cors_origins_added=change.added if change is not None else (),
         warnings=()
         if offline
-        else tuple(public_read_warnings(survey, settings.object_acl)),
+        else (
+            *public_read_warnings(survey, settings.object_acl),
+            *cors_warnings(
+                settings.cors_origins, survey.cors, (item.key for item in plan.items)
+            ),
+        ),
     )
 
 
@@ -192,6 +212,11 @@ def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
         summary.insert(3, f"delete: {len(report.deletes)} objects")
     if report.invalidations:
         summary.append("CDN paths to invalidate: " + " ".join(report.invalidations))
+    if report.cors_origins_added:
+        summary.append(
+            f"CORS: the bucket's rule {RULE_ID!r} will let "
+            f"{', '.join(report.cors_origins_added)} GET and HEAD"
+        )
     if report.example_url:
         summary.append(f"asset URLs look like: {report.example_url}")
     summary.extend(f"warning: {warning}" for warning in report.warnings)

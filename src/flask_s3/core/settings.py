@@ -68,6 +68,12 @@ comes from ``S3_USE_HTTPS`` or ``_scheme``, so a scheme here would be doubled.""
 EndpointUrl = NewType("EndpointUrl", str)
 """An ``http://`` or ``https://`` URL of an S3-compatible API."""
 
+CorsOrigins = NewType("CorsOrigins", tuple[str, ...])
+"""Browser origins (``scheme://host[:port]``, as a browser sends them in its
+``Origin`` header) allowed to read the assets across origins, or ``('*',)``
+for any. Fonts, module scripts and anything loaded with ``crossorigin`` or
+an ``integrity`` attribute fail in the browser without such a grant."""
+
 Pattern = NewType("Pattern", str)
 """A regular expression that must compile, checked when settings are resolved
 rather than on the first upload that happens to use it."""
@@ -194,6 +200,12 @@ class Settings:
     prune_keep: Deploys = _setting(
         2, *_both("PRUNE_KEEP"), expects="a whole number from 1 to 100"
     )
+    cors_origins: CorsOrigins | None = _setting(
+        None,
+        *_both("CORS_ORIGINS"),
+        expects="a list of origins such as 'https://example.com', or '*'",
+    )
+    """None: the bucket's CORS configuration is left as it is."""
     cloudfront_distribution_id: str | None = _setting(
         None, *_both("CLOUDFRONT_DISTRIBUTION_ID"), expects="a string"
     )

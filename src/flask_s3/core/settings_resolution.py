@@ -103,6 +103,7 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
     except ClassValidationError as exc:
         raise _explain(exc, raw, sources) from None
     check_region(settings, sources.get("region", "S3_REGION"))
+    check_no_cors_headers(settings, sources)
     return _merge_deprecated_cache_control(config, settings)
 
 
@@ -119,6 +120,26 @@ def check_region(settings: Settings, key: str) -> None:
             f"{key} = {region!r} is invalid: expected {expects} (it is not an "
             "AWS region, and S3_ENDPOINT_URL is not set)",
         )
+
+
+def check_no_cors_headers(settings: Settings, sources: Mapping[str, str]) -> None:
+    """S3 stores an unknown object header as ``x-amz-meta-*``, which no
+    browser reads: CORS answers come from the bucket's CORS rules alone."""
+    given = [("headers", name) for name in settings.headers]
+    given.extend(
+        ("filepath_headers", name)
+        for headers in settings.filepath_headers.values()
+        for name in headers
+    )
+    for field_name, name in given:
+        if name.lower().startswith("access-control-"):
+            key = sources[field_name]
+            raise SettingsError(
+                key,
+                f"{key} sets {name!r}, which S3 would store as object metadata "
+                "that browsers never see: list the origins in S3_CORS_ORIGINS "
+                "instead, and the upload writes the bucket's CORS rule",
+            )
 
 
 def resolve_override(field_name: str, value: Any, source: str) -> Any:

@@ -18,12 +18,18 @@ from flask_s3.adapters.aws import Credentials, make_s3_client, translated
 from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.adapters.cloudfront import Distribution, make_cloudfront_client
 from flask_s3.adapters.objects import Objects
-from flask_s3.adapters.static_files import hash_assets, list_static_root
+from flask_s3.adapters.static_files import (
+    hash_assets,
+    integrity_values,
+    list_static_root,
+)
 from flask_s3.core.bucket_survey import (
     BucketSurvey,
     missing_bucket,
     public_read_warnings,
 )
+from flask_s3.core.cors import cors_change, cors_warnings
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.manifest import Manifest
 from flask_s3.core.plan_report import PlanReport, plan_report
 from flask_s3.core.settings import RunSettings, Settings
@@ -157,9 +163,13 @@ class Planned:
     plan: UploadPlan
     survey: BucketSurvey
     offline: bool
+    integrity: FrozenDict[str, str]
+    """The SRI value of each local file, by its path: only a plan shows them."""
 
     def report(self) -> PlanReport:
-        return plan_report(self.plan, self.run, self.survey, offline=self.offline)
+        return plan_report(
+            self.plan, self.run, self.survey, self.integrity, offline=self.offline
+        )
 
 
 def plan(
@@ -181,7 +191,7 @@ def plan(
         local, survey = _surveyed(roots, run, options, Surveyor(client, run.bucket))
         listing = _listing(client, run, roots, survey, options)
     plan = _plan_against(run, roots, local, survey, listing)
-    return Planned(run, plan, survey, offline)
+    return Planned(run, plan, survey, offline, integrity_values(local.files))
 
 
 @attrs.frozen
@@ -206,11 +216,18 @@ def prepare(
     client = _client(run, options, s3_client)
     surveyor = Surveyor(client, run.bucket)
     local, survey = _surveyed(roots, run, options, surveyor)
-    for warning in public_read_warnings(survey, settings.object_acl):
+    keys = [file.asset.key for file in local.files]
+    for warning in [
+        *public_read_warnings(survey, settings.object_acl),
+        *cors_warnings(settings.cors_origins, survey.cors, keys),
+    ]:
         logger.warning("%s", warning)
     if not survey.exists:
         surveyor.create(settings.region)
         survey = surveyor.survey(settings.prefix)  # a new bucket's ACL mode
+    change = cors_change(settings.cors_origins, survey.cors)
+    if change is not None:  # before any page can name an asset that needs it
+        surveyor.put_cors(change)
     if (
         options.put_bucket_acl
         and survey.accepts_acls

@@ -21,6 +21,7 @@ from flask_s3.core.settings_resolution import (
 )
 from flask_s3.errors import DeprecatedSetting, UnknownSetting
 from flask_s3.flask.cli import s3_commands
+from flask_s3.flask.integrity import integrity
 from flask_s3.flask.state import EXTENSION_NAME, ExtensionState
 from flask_s3.flask.url_for import url_for
 
@@ -36,8 +37,8 @@ class FlaskS3:
 
     def init_app(self, app: Flask) -> None:
         """Resolve the settings now, so a bad config fails at start-up; route
-        the templates' ``url_for`` to S3 when the extension is active; and add
-        ``flask s3 plan`` / ``flask s3 upload``."""
+        the templates' ``url_for`` to S3 when the extension is active, give
+        them ``integrity``, and add ``flask s3 plan`` / ``flask s3 upload``."""
         settings = resolve_settings(app.config)
         for message in deprecations(app.config):
             warnings.warn(message, DeprecatedSetting, stacklevel=_callers_level())
@@ -51,6 +52,7 @@ class FlaskS3:
         # Always: the switch is read on every call, so turning it on after an
         # inactive or debug start reaches the templates too.
         app.jinja_env.globals["url_for"] = url_for
+        app.jinja_env.globals["integrity"] = integrity
 
 
 def _callers_level() -> int:

@@ -15,6 +15,7 @@ from flask import Flask
 from werkzeug.security import safe_join
 
 from flask_s3.adapters.file_hashes import FileHashes
+from flask_s3.core.integrity import ALGORITHM
 from flask_s3.core.settings import Settings, config_keys
 from flask_s3.core.settings_resolution import resolve_settings
 from flask_s3.core.static_assets import StaticRoot
@@ -34,6 +35,7 @@ class ExtensionState:
         """What init_app wrote of the USE_S3 switch, to tell a later change."""
         self.urls = UrlBuilder(settings)
         self.file_hashes = FileHashes()
+        self.integrity_hashes = FileHashes(algorithm=ALGORITHM)
         self._roots: dict[str, StaticRoot | None] = {}
         self._targets = lru_cache(maxsize=4096)(self._target)
 
@@ -59,7 +61,7 @@ class ExtensionState:
         there is no file to hash."""
         if self.settings.cache_busting == "off" or path is None:
             return None
-        return self.file_hashes.sha1(path)
+        return self.file_hashes.digest(path)
 
     def root(self, app: Flask, endpoint: str) -> StaticRoot | None:
         """The static root of ``endpoint``; looked up in the URL map once, since

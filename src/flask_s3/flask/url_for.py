@@ -12,7 +12,7 @@ from flask_s3.flask.state import ExtensionState, state_of
 _DROPPED = ("_external", "_method")  # every S3 URL is external, and GET
 
 
-def _absolute(endpoint: str) -> str:
+def absolute_endpoint(endpoint: str) -> str:
     """Resolve ``.static`` against the blueprint handling the request, as Flask does."""
     if flask.has_request_context() and flask.request.blueprint is not None:
         return f"{flask.request.blueprint}{endpoint}"
@@ -49,7 +49,7 @@ def _static_url(
     app: flask.Flask, state: ExtensionState, endpoint: str, values: dict[str, Any]
 ) -> str:
     if endpoint[0] == ".":
-        endpoint = _absolute(endpoint)
+        endpoint = absolute_endpoint(endpoint)
     filename = values.pop("filename", None)
     root = state.root(app, endpoint)
     if root is None or filename is None:
