@@ -22,16 +22,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, render_template
 from playwright.sync_api import Browser, ConsoleMessage, Error
 from werkzeug.serving import make_server
 
 from flask_s3 import FlaskS3
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING_CHROMIUM = (
@@ -49,8 +52,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SITE = Path(__file__).resolve().parent / "browser_site"
-"""The test site's templates and static files (the font is our own: built
-with fontTools' FontBuilder, three glyphs, the 'S' three ems wide)."""
+"""The test site's templates and static files. The font is our own, also in
+the example shop: made with fontTools' FontBuilder (TrueType outlines for
+.notdef, space and 'S', a rectangle three ems wide, so text in it is easy to
+tell apart) and saved as WOFF."""
 FONT_FAMILY = "Flask S3 Demo"
 CORS_BLOCKED = re.compile(
     r"Access to (\w+) at '([^']+)' from origin '[^']+' has been blocked by CORS policy"
@@ -121,18 +126,33 @@ def site_app(s3_address: str, bucket: str, **config: Any) -> Flask:
     return app
 
 
-@contextlib.contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """``app`` over real HTTP on a port of 127.0.0.1 of its own: its origin."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
+class PageServer:
+    """Pages over real HTTP on a port of 127.0.0.1 of their own: an origin
+    other than the bucket's. It listens before any app exists, since an app's
+    S3_CORS_ORIGINS must name the origin; each test then serves its own app."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+        self._server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def _dispatch(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        assert self.app is not None, "no app is being served"
+        return self.app(environ, start_response)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+        self._server.server_close()
 
 
 PROBE = """async () => {
@@ -142,6 +162,7 @@ PROBE = """async () => {
     color: getComputedStyle(byId("styled")).color,
     classic: window.classicRan === true,
     module: window.moduleRan === true,
+    pinned: window.pinnedRan === true,
     image: [byId("badge").naturalWidth, byId("badge").naturalHeight],
     fonts: Object.fromEntries(
       [...document.fonts].map((face) => [face.family.replaceAll('"', ""), face.status])
@@ -165,6 +186,9 @@ class Visit:
     @property
     def errors(self) -> list[str]:
         return [line for line in self.console if line.startswith("error: ")]
+
+    def errors_besides_cors(self) -> list[str]:
+        return [line for line in self.errors if not CORS_BLOCKED.search(line)]
 
     def cors_blocked(self) -> set[tuple[str, str]]:
         """(kind, URL) of every fetch the browser blocked for want of CORS."""
