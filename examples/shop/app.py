@@ -31,6 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         S3_CDN_DOMAIN=os.environ.get("SHOP_CDN_DOMAIN", ""),
         S3_ONLY_MODIFIED=True,
         S3_FILEPATH_HEADERS={r"\.(css|js)$": {"Cache-Control": "public, max-age=3600"}},
+        # The pages load a web font and an integrity-pinned script from the
+        # bucket: both need the bucket to let the shop's origin read them.
+        S3_CORS_ORIGINS=[os.environ.get("SHOP_ORIGIN", "http://127.0.0.1:5000")],
     )
     if os.environ.get("SHOP_LONG_CACHE"):
         # Hashed copies cached for a year, old deploys pruned, and the

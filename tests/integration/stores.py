@@ -24,6 +24,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -128,16 +129,31 @@ class S3rver:
             verify=str(self.ca_bundle) if self.ca_bundle else None,
         )
 
+    def _context(self) -> ssl.SSLContext | None:
+        if self.ca_bundle is None:
+            return None
+        return ssl.create_default_context(cafile=str(self.ca_bundle))
+
     def fetch(self, url: str) -> tuple[bytes, str | None]:
         """GET a public URL anonymously, as a browser would: its body and
         Content-Type."""
-        context = (
-            ssl.create_default_context(cafile=str(self.ca_bundle))
-            if self.ca_bundle
-            else None
-        )
-        with urllib.request.urlopen(url, timeout=10, context=context) as answer:
+        with urllib.request.urlopen(url, timeout=10, context=self._context()) as answer:
             return answer.read(), answer.headers.get("Content-Type")
+
+    def allowed_origin(self, url: str, origin: str) -> str | None:
+        """The Access-Control-Allow-Origin a GET from a page on ``origin``
+        gets (s3rver refuses an origin no rule allows, where S3 only leaves
+        the header out: both are None here)."""
+        request = urllib.request.Request(url, headers={"Origin": origin})
+        try:
+            with urllib.request.urlopen(
+                request, timeout=10, context=self._context()
+            ) as answer:
+                return answer.headers.get("Access-Control-Allow-Origin")
+        except urllib.error.HTTPError as refused:
+            if refused.code != 403:
+                raise
+            return None
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
@@ -241,6 +257,9 @@ WARNINGS = {
     "object acl": "does not take object ACLs",
     "unconditional": "does not take conditional writes",
     "retry": "; trying again (attempt ",
+    "cors blocked": "no CORS rule of the bucket lets any page read them",
+    "cors unsupported": "does not implement bucket CORS",
+    "cors unknown": "could not read the bucket's CORS configuration",
 }
 """Every warning a run against another store may give, by a fragment of it."""
 
@@ -338,6 +357,8 @@ class Profile:
     object_acl: bool = True
     conditional: bool = True
     batch_delete: bool = True
+    cors: bool = True
+    """Whether the store answers GetBucketCors as S3 does."""
 
     def install(self, proxy: FaultProxy) -> list[Rule]:
         return [proxy.add(match, action) for match, action in self.rules]
@@ -357,19 +378,24 @@ class Profile:
             warnings["object acl"] = 1
         if uploads and not self.conditional:
             warnings["unconditional"] = 1
+        if self.cors:  # the test site has a font, and the bucket no CORS rule
+            warnings["cors blocked"] = 1
         return warnings
 
 
 PROFILES = {
-    # MinIO: no Object Ownership, no Block Public Access, no bucket ACLs.
+    # MinIO: no Object Ownership, no Block Public Access, no bucket ACLs, no
+    # bucket CORS (MinIO answers CORS from its server-wide setting).
     "minio-like": Profile(
         rules=(
             (bucket_call("GET", "ownershipControls"), NOT_IMPLEMENTED),
             (bucket_call("GET", "publicAccessBlock"), NOT_IMPLEMENTED),
             (bucket_call("PUT", "acl"), NOT_IMPLEMENTED),
+            (bucket_call("GET", "cors"), NOT_IMPLEMENTED),
         ),
         survey_unknown=("Object Ownership", "Block Public Access"),
         bucket_acl=False,
+        cors=False,
     ),
     # Cloudflare R2 (its S3 API compatibility page): region 'auto'; no ACLs,
     # object ACL headers other than private refused; the configuration reads
@@ -409,7 +435,12 @@ PROFILES = {
         rules=(
             (
                 bucket_call(
-                    "GET", "ownershipControls", "publicAccessBlock", "policy", "acl"
+                    "GET",
+                    "ownershipControls",
+                    "publicAccessBlock",
+                    "policy",
+                    "acl",
+                    "cors",
                 ),
                 LISTING,
             ),
@@ -420,6 +451,7 @@ PROFILES = {
             "the bucket policy",
             "the bucket ACL",
         ),
+        cors=False,
     ),
     "no-conditional-writes": Profile(
         rules=((conditional_put, NOT_IMPLEMENTED),), conditional=False

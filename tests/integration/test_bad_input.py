@@ -8,7 +8,6 @@ on 127.0.0.1, and never any other host.
 
 from __future__ import annotations
 
-import builtins
 import gzip
 import logging
 import os
@@ -27,10 +26,14 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 
 import flask_s3
+import flask_s3.adapters.file_hashes as file_hashes
+import flask_s3.adapters.objects as objects
 import flask_s3.adapters.static_files as static_files
 import flask_s3.deploy.preparation as preparation
 from flask_s3 import FlaskS3, S3Error, UploadFailed, create_all
+from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.core import SettingsError, UnsafeFilename, resolve_settings
+from flask_s3.core.static_assets import Origin
 from flask_s3.core.upload_result import FailedUpload
 from flask_s3.deploy import DeployOptions, prepare, publish
 from flask_s3.flask.static_roots import static_roots
@@ -384,23 +387,22 @@ def test_files_that_change_or_vanish_after_planning_fail_alone_then_converge(
     site.path("static/js/app.js").unlink()
     site.path(new).unlink()
     locked_path = str(site.path(locked))
-    real_open = builtins.open
+    real_open = objects.open_listed
 
-    def unreadable(file: Any, *args: Any, **kwargs: Any) -> Any:
-        if os.fspath(file) == locked_path:
+    def unreadable(path: str, origin: Origin | None) -> ListedFile:
+        if path == locked_path:
             raise PermissionError(13, "Permission denied", locked_path)
-        return real_open(file, *args, **kwargs)
+        return real_open(path, origin)
 
-    monkeypatch.setattr(builtins, "open", unreadable)
+    monkeypatch.setattr(objects, "open_listed", unreadable)
     with pytest.raises(UploadFailed) as failure:
         publish(prepared, started=time.monotonic())
-    monkeypatch.setattr(builtins, "open", real_open)
+    monkeypatch.setattr(objects, "open_listed", real_open)
 
     result = failure.value.result
     changed = (
-        "FileChanged: the file changed while it was uploaded; run again"
-        if gzipped
-        else "FileChanged: the file changed after it was planned; run again"
+        f"FileChanged: static file {site.path('static/css/a.css')} changed "
+        "after it was planned; run again"
     )
     assert result.failed == (
         FailedUpload("static/css/a.css", changed),
@@ -420,8 +422,8 @@ def test_files_that_change_or_vanish_after_planning_fail_alone_then_converge(
     assert entries["static/img/logo.svg"]["sha1"] == sha1(b"<svg/>\n")
     assert new not in keys_in(s3)
     assert body_of(s3, "static/js/app.js") == first_js  # the earlier object stays
-    if not gzipped:  # checked before sending: the old object is untouched
-        assert body_of(s3, "static/css/a.css") == first_css
+    # Checked before sending: the old object is untouched.
+    assert body_of(s3, "static/css/a.css") == first_css
 
     rerun = create_all(site.app)
     assert sorted(rerun.uploaded) == sorted(["static/css/a.css", locked])
@@ -443,16 +445,16 @@ def test_files_that_change_or_vanish_after_planning_fail_alone_then_converge(
 def test_an_unreadable_file_is_a_clear_error_naming_it_before_any_request(
     s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As root, chmod 000 does not stop reads, so open() refuses instead."""
+    """As root, chmod 000 does not stop reads, so the open refuses instead."""
     path = str(site.path("static/js/app.js"))
-    real_open = builtins.open
+    real_open = file_hashes.open_listed
 
-    def unreadable(file: Any, *args: Any, **kwargs: Any) -> Any:
-        if os.fspath(file) == path:
+    def unreadable(file: str, origin: Origin | None) -> ListedFile:
+        if file == path:
             raise PermissionError(13, "Permission denied", path)
-        return real_open(file, *args, **kwargs)
+        return real_open(file, origin)
 
-    monkeypatch.setattr(builtins, "open", unreadable)
+    monkeypatch.setattr(file_hashes, "open_listed", unreadable)
     with pytest.raises(static_files.UnreadableFile) as failure:
         create_all(site.app)
     assert str(failure.value) == (

@@ -177,9 +177,7 @@ def test_manifest_format_and_values(s3: S3Client, site: Site) -> None:
     for key, entry in manifest["entries"].items():
         relative = relative_of(key)
         assert entry == {
-            "spec_digest": upload_spec(
-                settings, relative, acl="public-read"
-            ).digest,
+            "spec_digest": upload_spec(settings, relative, acl="public-read").digest,
             "sha1": sha1(site.body(key)),
             "source": None,
             "deploy": 1,

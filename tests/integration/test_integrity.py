@@ -8,8 +8,8 @@ the value is the SHA-384 of the file the URL names, whatever serves it.
 from __future__ import annotations
 
 import base64
-import json
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +134,7 @@ def test_a_template_naming_a_missing_file_fails_to_render(tmp_path: Path) -> Non
     the CDN serves."""
     app = make_app(tmp_path)
 
-    with app.test_request_context(), pytest.raises(AssetNotFound, match="gone.js"):
+    with app.test_request_context(), pytest.raises(AssetNotFound, match=r"gone\.js"):
         render_template_string("{{ integrity('static', filename='gone.js') }}")
 
 

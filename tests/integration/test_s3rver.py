@@ -203,6 +203,27 @@ def test_plan_cold_upload_no_change_and_one_changed_file(
     runs.nothing_changes()
 
 
+def test_the_cors_rule_lets_the_pages_origin_read_the_assets(
+    tmp_path: Path, store: S3rver, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """s3rver answers an Origin from the bucket's rules, as S3 does: the
+    rule the upload wrote is one it understands."""
+    pages = "https://shop.example"
+    site = site_for(tmp_path / "site", store, bucket, S3_CORS_ORIGINS=[pages])
+
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        create_all(site.app)
+
+    assert "cors blocked" not in warnings_of(caplog.records)
+    font = f"{store.url}/{bucket}/static/fonts/f.woff2"
+    assert store.allowed_origin(font, pages) == pages
+    assert store.allowed_origin(font, "https://elsewhere.example") is None
+    rules = store.client().get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [(r.get("ID"), r["AllowedOrigins"]) for r in rules] == [
+        ("flask-s3", [pages])
+    ]
+
+
 def test_hashed_copies_and_pruning(
     tmp_path: Path, store: S3rver, bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -291,7 +312,7 @@ def test_two_first_deploys_at_once(
     seen = warnings_of(caplog.records)
     # s3rver answers InternalError to a GET of an object another PUT is
     # rewriting in place; botocore's retry (a documented warning) reads it whole.
-    assert set(seen) <= {"created", "unchecked", "bucket acl", "retry"}
+    assert set(seen) <= {"created", "unchecked", "bucket acl", "retry", "cors blocked"}
     # A run stopped by a torn read before the uploads (in the survey, or in
     # its pending write, after its bucket ACL attempt) may or may not have
     # tried the ACL; every run that went on did.

@@ -27,7 +27,7 @@ import pytest
 from flask_s3 import S3Error, create_all
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.errors import FlaskS3Error
-from tests.integration.fault_proxy import FaultProxy, is_object_put
+from tests.integration.fault_proxy import FaultProxy, Predicate, is_object_put
 from tests.integration.moto_site import (
     BUCKET,
     MANIFEST,
@@ -38,17 +38,20 @@ from tests.integration.moto_site import (
 )
 from tests.integration.stores import (
     DELETES,
+    LISTING,
+    NOT_IMPLEMENTED,
     PROFILES,
     Profile,
     assert_bucket_holds,
     assert_manifest_honest,
+    bucket_call,
     hashed_key,
     local_files,
     warnings_of,
 )
 from tests.integration.test_faults import audit
 from tests.support.loopback_proxy import MUTATING
-from tests.support.proxy_actions import Rewrite
+from tests.support.proxy_actions import Action, Rewrite
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -299,3 +302,46 @@ def test_the_b2_profile_refuses_what_botocore_sends_by_default(
         create_all(site.app)
 
     assert rule.fired
+
+
+PAGES = "https://shop.example"
+
+
+@pytest.mark.parametrize(
+    ("quirk", "warning"),
+    [
+        ((bucket_call("GET", "cors"), NOT_IMPLEMENTED), "cors unsupported"),
+        ((bucket_call("PUT", "cors"), NOT_IMPLEMENTED), "cors unsupported"),
+        ((bucket_call("GET", "cors"), LISTING), "cors unknown"),
+    ],
+    ids=["no-cors-read", "no-cors-write", "cors-read-of-another-shape"],
+)
+def test_s3_cors_origins_on_a_store_without_bucket_cors_is_one_warning(
+    tmp_path: Path,
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    caplog: pytest.LogCaptureFixture,
+    quirk: tuple[Predicate, Action],
+    warning: str,
+) -> None:
+    """The run goes on, says once that the origins are not applied, and
+    never writes CORS rules it could not read."""
+    (rule,) = Profile(rules=(quirk,)).install(proxy)
+    site = site_for(tmp_path, proxy, Profile(rules=()), S3_CORS_ORIGINS=[PAGES])
+
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        result = create_all(site.app)
+    with caplog.at_level(logging.WARNING, logger="flask_s3"):
+        create_all(site.app)
+
+    assert sorted(result.uploaded) == VISIBLE_KEYS
+    assert rule.fired
+    assert warnings_of(caplog.records) == {"created": 1, warning: 2}
+    written = [
+        seen
+        for seen in proxy.requests()
+        if seen.method == "PUT"
+        and seen.query == "cors"
+        and seen.outcome.startswith("forwarded")
+    ]
+    assert written == []

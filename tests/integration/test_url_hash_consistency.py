@@ -18,6 +18,7 @@ import flask_s3
 import flask_s3.adapters.file_hashes as file_hashes
 from flask_s3 import FlaskS3
 from flask_s3.adapters.file_hashes import FileHashes
+from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.flask.state import state_of
 from tests.integration.moto_site import Site, sha1
 from tests.integration.test_concurrency import (
@@ -79,21 +80,21 @@ def test_a_hash_whose_read_spanned_a_rewrite_is_not_served(
     path.write_bytes(A)
     torn = []
 
-    def read_across_a_rewrite(name: str, algorithm: str = "sha1") -> str:
-        with open(name, "rb", buffering=0) as stream:
-            head = stream.read(1000)
-            if not torn:
-                path.write_bytes(B)  # the writer, between two reads
-            rest = stream.read()
+    def read_across_a_rewrite(stream: ListedFile, algorithm: str = "sha1") -> str:
+        head = stream.read(1000) or b""
+        if not torn:
+            path.write_bytes(B)  # the writer, between two reads
+        rest = stream.read() or b""
         torn.append(head + rest)
         return sha1(head + rest)
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", read_across_a_rewrite)
+    monkeypatch.setattr(file_hashes, "digest_of_stream", read_across_a_rewrite)
     site.app.config["S3_CACHE_BUSTING"] = "query"
     FlaskS3(site.app)
     with site.app.test_request_context():
         url = flask_s3.url_for("static", filename="js/app.js")
-    assert torn[0] == A[:1000] + B[1000:]  # what was read: neither A nor B
+    # What was read: neither A nor B, and no further than A's size when opened.
+    assert torn[0] == A[:1000] + B[1000 : len(A)]
     assert url in {
         f"{HOST}/static/js/app.js?v={sha1(A)[:12]}",
         f"{HOST}/static/js/app.js?v={sha1(B)[:12]}",

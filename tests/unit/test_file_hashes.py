@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from flask_s3.adapters import file_hashes
-from flask_s3.adapters.file_hashes import FileHashes, sha1_of_file
+from flask_s3.adapters.file_hashes import FileHashes, digest_of_stream
+from flask_s3.adapters.listed_files import ListedFile, open_listed
 
 
 class Clock:
@@ -29,7 +30,8 @@ def test_sha1_of_file_streams_in_chunks(
     monkeypatch.setattr(file_hashes, "_CHUNK", 7)
     data = os.urandom(100)
     (tmp_path / "f").write_bytes(data)
-    assert sha1_of_file(tmp_path / "f") == sha1(data)
+    with open_listed(str(tmp_path / "f"), None) as stream:
+        assert digest_of_stream(stream) == sha1(data)
 
 
 def test_hash_follows_content_after_recheck(tmp_path: Path) -> None:
@@ -48,9 +50,11 @@ def test_unchanged_file_is_hashed_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = file_hashes.sha1_of_file
+    real = file_hashes.digest_of_stream
     monkeypatch.setattr(
-        file_hashes, "sha1_of_file", lambda p, a="sha1": calls.append(p) or real(p, a)
+        file_hashes,
+        "digest_of_stream",
+        lambda s, a="sha1": calls.append(s.path) or real(s, a),
     )
     clock = Clock()
     hashes = FileHashes(recheck_seconds=0.5, clock=clock)
@@ -88,15 +92,15 @@ def test_concurrent_callers_share_one_hash(
     started = threading.Event()
     release = threading.Event()
     calls: list[str] = []
-    real = file_hashes.sha1_of_file
+    real = file_hashes.digest_of_stream
 
-    def slow(path: str, algorithm: str = "sha1") -> str:
-        calls.append(path)
+    def slow(stream: ListedFile, algorithm: str = "sha1") -> str:
+        calls.append(stream.path)
         started.set()
         release.wait(5)
-        return real(path, algorithm)
+        return real(stream, algorithm)
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", slow)
+    monkeypatch.setattr(file_hashes, "digest_of_stream", slow)
     hashes = FileHashes()
     path = tmp_path / "big.js"
     path.write_bytes(b"content")

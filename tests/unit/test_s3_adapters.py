@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import logging
 import threading
 from collections.abc import Iterator
@@ -310,6 +311,9 @@ class _BucketAppearing:
     def get_bucket_acl(self, **_: Any) -> dict[str, Any]:
         return {"Grants": []}
 
+    def get_bucket_cors(self, **_: Any) -> dict[str, Any]:
+        raise self._error("NoSuchCORSConfiguration", "GetBucketCors")
+
 
 def test_the_survey_asks_again_when_the_bucket_appeared_meanwhile() -> None:
     """A read that saw no bucket while another run created it is repeated."""
@@ -460,3 +464,31 @@ def test_an_acl_refused_after_another_thread_learnt_it_is_sent_again_without(
     with caplog.at_level(logging.WARNING, logger="flask_s3"):
         assert objects._degrading(item, send) == Stored(1, "etag")
     assert sent == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("stored", "verdict"),
+    [
+        (b"body { color: red; }\n", "same"),
+        (
+            b"15\r\nbody { color: red; }\n\r\n0\r\n"
+            b"x-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+            "framed",
+        ),
+        (b"15;chunk-signature=abc123\r\nbody { color: red; }\n\r\n", "framed"),
+        (b"body { color: blue; }\n", "other"),
+        (b"body { col", "other"),
+    ],
+    ids=["the local bytes", "checksum trailer", "signed chunks", "other", "torn"],
+)
+def test_a_read_back_tells_checksum_framing_from_another_writer(
+    stored: bytes, verdict: str
+) -> None:
+    """Only framing is the store's misunderstanding; other bytes are another
+    run's doing, and its marks keep the manifest from claiming them."""
+    client: Any = SimpleNamespace(get_object=lambda **_: {"Body": io.BytesIO(stored)})
+    item: Any = SimpleNamespace(
+        key="static/a.css", sha1=hashlib.sha1(b"body { color: red; }\n").hexdigest()
+    )
+
+    assert Objects(client, NAME).read_back(item) == verdict

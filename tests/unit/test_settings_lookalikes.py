@@ -36,12 +36,12 @@ def test_use_s3_int_lookalike_under_the_legacy_name_is_an_error() -> None:
 
 def test_matching_cache_control_in_other_case_is_not_duplicated() -> None:
     settings = resolved_with_deprecation(
-            {
-                "S3_HEADERS": {"cache-control": "max-age=60"},
-                "S3_CACHE_CONTROL": "max-age=60",
-                "S3_USE_CACHE_CONTROL": True,
-            }
-        )
+        {
+            "S3_HEADERS": {"cache-control": "max-age=60"},
+            "S3_CACHE_CONTROL": "max-age=60",
+            "S3_USE_CACHE_CONTROL": True,
+        }
+    )
     names = [name for name in settings.headers if name.lower() == "cache-control"]
     assert len(names) == 1, settings.headers
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from flask_s3.adapters import file_hashes
+from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
-from flask_s3.core.static_assets import Listing, StaticRoot, discover_assets
+from flask_s3.core.static_assets import Listing, Origin, StaticRoot, discover_assets
 
 
 def tree(root: Path, files: dict[str, bytes]) -> None:
@@ -109,14 +110,14 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
     assets = discover_assets(
         resolve_settings({}), [Listing(root, ("locked.css", "ok.css"))]
     )
-    real = file_hashes.sha1_of_file
+    real = file_hashes.open_listed
 
-    def refuse(path: str, algorithm: str = "sha1") -> str:
+    def refuse(path: str, origin: Origin | None) -> ListedFile:
         if path.endswith("locked.css"):
             raise PermissionError(13, "Permission denied", path)
-        return real(path, algorithm)
+        return real(path, origin)
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", refuse)
+    monkeypatch.setattr(file_hashes, "open_listed", refuse)
     with pytest.raises(
         UnreadableFile,
         match=r"cannot read static file .*locked\.css: Permission denied",
@@ -129,17 +130,17 @@ def test_a_file_written_while_hashed_is_hashed_again(
 ) -> None:
     tree(tmp_path, {"a.css": b"one"})
     path = tmp_path / "a.css"
-    real = file_hashes.sha1_of_file
+    real = file_hashes.digest_of_stream
     calls: list[str] = []
 
-    def racing(name: str, algorithm: str = "sha1") -> str:
-        calls.append(name)
-        digest = real(name)
+    def racing(stream: ListedFile, algorithm: str = "sha1") -> str:
+        calls.append(stream.path)
+        digest = real(stream, algorithm)
         if len(calls) == 1:
             path.write_bytes(b"two, longer")  # lands after the bytes were read
         return digest
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", racing)
+    monkeypatch.setattr(file_hashes, "digest_of_stream", racing)
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("a.css",))])
     [local] = hash_assets([asset])
@@ -154,19 +155,66 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     """A log appended to under static/ must not keep the run hashing forever."""
     tree(tmp_path, {"app.log": b"0"})
     path = tmp_path / "app.log"
-    real = file_hashes.sha1_of_file
+    real = file_hashes.digest_of_stream
     calls: list[str] = []
 
-    def appending(name: str, algorithm: str = "sha1") -> str:
-        calls.append(name)
-        digest = real(name)
+    def appending(stream: ListedFile, algorithm: str = "sha1") -> str:
+        calls.append(stream.path)
+        digest = real(stream, algorithm)
         with path.open("ab") as log:
             log.write(b"1")
         return digest
 
-    monkeypatch.setattr(file_hashes, "sha1_of_file", appending)
+    monkeypatch.setattr(file_hashes, "digest_of_stream", appending)
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("app.log",))])
     with pytest.raises(UnreadableFile, match=r"app\.log kept changing"):
         hash_assets([asset])
     assert len(calls) == file_hashes.STABLE_READS
+
+
+def hidden_behind_links(static: Path) -> None:
+    """Links with plain names to hidden files and folders inside the folder."""
+    tree(static, {".git/config": b"[remote]", ".env": b"SECRET=1", "a.css": b"a"})
+    tree(static, {"css/.cache/c.css": b"c"})
+    (static / "vendor").symlink_to(".git")
+    (static / "js").mkdir()
+    (static / "js" / "robots.txt").symlink_to(Path("..") / ".env")
+    (static / "c.css").symlink_to(static / "css" / ".cache" / "c.css")
+    (static / "alias").symlink_to("css")
+
+
+def test_links_to_hidden_files_are_hidden_files(tmp_path: Path) -> None:
+    hidden_behind_links(tmp_path)
+    assert listed(tmp_path) == ("a.css",)
+
+
+def test_links_to_hidden_files_stay_hidden_when_the_walk_lists_them(
+    tmp_path: Path,
+) -> None:
+    """Pruning walks with hidden files included, so that it never deletes a
+    file that exists; only ``include_hidden=True`` may publish them."""
+    hidden_behind_links(tmp_path)
+    root = StaticRoot(str(tmp_path), "/static")
+    listing = list_static_root(root, include_hidden=True)
+    assert "vendor/config" in listing.relative_paths
+    assert "js/robots.txt" in listing.relative_paths
+    settings = resolve_settings({})
+    assert [a.relative_path for a in discover_assets(settings, [listing])] == ["a.css"]
+    assert {
+        a.relative_path
+        for a in discover_assets(settings, [listing], include_hidden=True)
+    } >= {"vendor/config", "js/robots.txt", "c.css", ".env", ".git/config"}
+
+
+def test_a_folder_under_a_hidden_directory_is_served_as_usual(tmp_path: Path) -> None:
+    """Only what lies below the static folder counts: ``~/.local/...`` is
+    where its owner chose to keep it."""
+    static = tmp_path / ".local" / "site" / "static"
+    tree(static, {"css/a.css": b"a"})
+    (static / "alias").symlink_to("css")
+    (static / "b.css").symlink_to(static / "css" / "a.css")
+    assert listed(static) == ("alias/a.css", "b.css", "css/a.css")
+    linked = tmp_path / "linked-static"
+    linked.symlink_to(static)
+    assert listed(linked) == ("alias/a.css", "b.css", "css/a.css")

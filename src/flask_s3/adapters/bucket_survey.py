@@ -171,7 +171,13 @@ class Surveyor:
             return BucketCors(
                 None, describe_error(exc), unsupported=not_implemented(exc)
             )
-        except (BotoCoreError, LookupError, TypeError, ValueError) as exc:
+        except (
+            BotoCoreError,
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as exc:
             shape = f"an answer of another shape: {describe_error(exc)}"
             return BucketCors(None, shape)
 

@@ -11,6 +11,7 @@ one hash being computed instead of computing it again.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 import threading
@@ -20,48 +21,43 @@ from concurrent.futures import Future
 
 import attrs
 
+from flask_s3.adapters.listed_files import Stamp, open_listed
+from flask_s3.core.static_assets import Origin
 from flask_s3.errors import UnreadableFile
 
 _CHUNK = 1024 * 1024
 
 
-def sha1_of_file(path: str | os.PathLike[str], algorithm: str = "sha1") -> str:
-    """The hex digest of a file's bytes (SHA-1 unless told otherwise), read in
-    chunks so big assets are never held whole."""
+def digest_of_stream(stream: io.RawIOBase, algorithm: str = "sha1") -> str:
+    """The hex digest of an open file's bytes (SHA-1 unless told otherwise),
+    read in chunks so big assets are never held whole."""
     digest = hashlib.new(algorithm, usedforsecurity=False)
-    with open(path, "rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
+    while chunk := stream.read(_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
-Stamp = tuple[int, int, int]
-"""(mtime in ns, size, inode): what changes when a file is rewritten or
-replaced, read without opening it."""
-
 STABLE_READS = 3
 """How often a file that changes while it is read is read again: a file that
-is still being written (a log under static/) must not hold a run forever."""
+is still being written (a log under static/) must not hold a run forever.
+Each read ends at the size the file had when it was opened (`ListedFile`),
+so even a writer faster than the reader cannot stretch one."""
 
 
-def stamp_of(path: str) -> Stamp:
-    info = os.stat(path)
-    return info.st_mtime_ns, info.st_size, info.st_ino
-
-
-def stable_sha1(path: str, algorithm: str = "sha1") -> tuple[str, Stamp]:
-    """The SHA-1 of a file and the stamp it kept while it was read: a file
+def stable_digest(
+    path: str, origin: Origin | None = None, algorithm: str = "sha1"
+) -> tuple[str, Stamp]:
+    """The digest of a file and the stamp it kept while it was read: a file
     rewritten mid-read would give a hash of bytes it never held, and a URL or
     a manifest entry for an object that exists nowhere. Used by ``url_for``
-    and by the upload alike."""
+    and by the upload alike; the upload passes the walk's ``origin``, so that
+    only the listed file is read (see `open_listed`)."""
     try:
-        stamp = stamp_of(path)
         for _ in range(STABLE_READS):
-            digest = sha1_of_file(path, algorithm)
-            after = stamp_of(path)
-            if after == stamp:
-                return digest, stamp
-            stamp = after
+            with open_listed(path, origin) as stream:
+                digest = digest_of_stream(stream, algorithm)
+                if stream.current_stamp() == stream.stamp:
+                    return digest, stream.stamp
     except OSError as exc:
         raise UnreadableFile(
             f"cannot read static file {path}: {exc.strerror or exc}; "
@@ -143,7 +139,7 @@ class FileHashes:
         """None when the file cannot be read or will not hold still."""
         digest: str | None
         try:
-            digest, stamp = stable_sha1(path, self._algorithm)
+            digest, stamp = stable_digest(path, algorithm=self._algorithm)
         except UnreadableFile:
             digest, stamp = None, owned.stamp
         assert owned.pending is not None

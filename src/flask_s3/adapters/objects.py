@@ -1,8 +1,10 @@
 """Objects in the bucket: sending one asset, fixing its headers in place,
 listing what is there, and deleting keys in batches.
 
-Big files stream from their path in parts, and gzip goes through a spool that
-moves to disk when large, so memory stays flat whatever the asset's size.
+Each asset is sent from one open descriptor of the file the walk listed
+(`open_listed`), checked to be that file, unchanged since it was hashed; big
+files go in parts, and gzip goes through a spool that moves to disk when
+large, so memory stays flat whatever the asset's size.
 Each write returns what the bucket answered (size, ETag), for the record.
 """
 
@@ -11,19 +13,20 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import logging
-import os
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flask_s3.adapters.aws import describe_error, not_implemented, translated
-from flask_s3.adapters.file_hashes import stamp_of
+from flask_s3.adapters.listed_files import ListedFile, open_listed
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import Action, Listed, PlannedAsset
 from flask_s3.errors import FileChanged, S3Error
@@ -34,6 +37,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_s3")
 
 MIB = 1024 * 1024
+ReadBack = Literal["same", "framed", "other"]
+_FRAME_HEAD = 128
+_FRAMED = re.compile(rb"[0-9a-fA-F]+(;chunk-signature=[0-9a-f]+)?\r\n")
+"""The start of an aws-chunked body: the first chunk's size in hex."""
 MULTIPART_THRESHOLD = 8 * MIB
 SMALL_BODY = MIB
 DELETE_BATCH = 1000
@@ -54,19 +61,14 @@ class Objects:
         self.progress = progress
         """Told of the bytes sent as they go: a big asset moves a progress bar
         part by part, not only when it is done."""
-        self._transfer = TransferConfig(
-            multipart_threshold=MULTIPART_THRESHOLD,
-            multipart_chunksize=MULTIPART_THRESHOLD,
-            max_concurrency=4,
-        )
         # From a file object, s3transfer buffers up to ten parts in memory by
-        # default; a gzip spool of a big asset would then cost ~100 MiB.
-        self._spool = TransferConfig(
+        # default; a big asset would then cost ~100 MiB.
+        self._parts = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_THRESHOLD,
             max_concurrency=2,
         )
-        self._spool.max_in_memory_upload_chunks = 2
+        self._parts.max_in_memory_upload_chunks = 2
         self._lock = threading.Lock()
         self.acls = True
         """False once the store said it does not implement object ACLs."""
@@ -145,16 +147,21 @@ class Objects:
             self._without_acl(exc)
             return send()
 
-    def read_back(self, item: PlannedAsset) -> bool:
-        """Whether the object holds exactly the local bytes: a store that
-        does not understand the request's checksum framing may keep it as
-        part of the object, and answer 200."""
+    def read_back(self, item: PlannedAsset) -> ReadBack:
+        """What the object holds: the local bytes, those bytes inside the
+        request's checksum framing (a store that does not understand it may
+        keep it as part of the object, and answer 200), or other bytes, which
+        only another writer of the key explains."""
+        head = b""
         with translated("GetObject", self.bucket, item.key):
             body = self.client.get_object(Bucket=self.bucket, Key=item.key)["Body"]
             digest = hashlib.sha1(usedforsecurity=False)
             while chunk := body.read(MIB):
+                head = head or chunk[:_FRAME_HEAD]
                 digest.update(chunk)
-        return digest.hexdigest() == item.sha1
+        if digest.hexdigest() == item.sha1:
+            return "same"
+        return "framed" if _FRAMED.match(head) else "other"
 
     def send(self, item: PlannedAsset) -> tuple[Action, Stored]:
         """Carry out one planned upload or header fix, and say which it was:
@@ -166,17 +173,25 @@ class Objects:
         return Action.UPLOAD, self.upload(item)
 
     def upload(self, item: PlannedAsset) -> Stored:
-        """Send one asset. A file whose stamp moved since it was hashed fails,
-        whatever arrived: its hash would be a lie."""
+        """Send one asset. A file whose stamp moved since it was hashed fails:
+        before sending, nothing goes; while sending, whatever arrived, since
+        its hash would be a lie."""
 
         def send() -> Stored:
-            with translated("PutObject", self.bucket, item.key):
-                return self._send(item)
+            with (
+                translated("PutObject", self.bucket, item.key),
+                _opened(item) as source,
+                io.BufferedReader(source) as body,
+            ):
+                stored = self._send(item, body)
+                if item.stamp is not None and source.current_stamp() != item.stamp:
+                    raise FileChanged(
+                        f"static file {source.path} changed while it was "
+                        "uploaded; run again"
+                    )
+                return stored
 
-        stored = self._degrading(item, send)
-        if item.stamp is not None and _stamp(item.asset.local_path) != item.stamp:
-            raise FileChanged("the file changed while it was uploaded; run again")
-        return stored
+        return self._degrading(item, send)
 
     def fix_headers(self, item: PlannedAsset) -> Stored | None:
         """Serve an object's bytes with the planned headers, by copying it
@@ -224,37 +239,32 @@ class Objects:
         head = self.client.head_object(Bucket=self.bucket, Key=key)
         return Stored(head.get("ContentLength"), _unquoted(head.get("ETag")))
 
-    def _send(self, item: PlannedAsset) -> Stored:
+    def _send(self, item: PlannedAsset, source: IO[bytes]) -> Stored:
         arguments = self._arguments(item)
-        path = item.asset.local_path
         if item.spec.gzip:
-            with open(path, "rb") as source, _gzipped(source) as body:
+            with _gzipped(source) as body:
                 size = body.seek(0, 2)
                 body.seek(0)
                 if size < MULTIPART_THRESHOLD:
                     return self._put(body, size, item.key, arguments)
-                self.client.upload_fileobj(
-                    body,
-                    self.bucket,
-                    item.key,
-                    ExtraArgs=arguments,
-                    Config=self._spool,
-                    Callback=self.progress,
-                )
+                self._upload_parts(body, item.key, arguments)
             return self._stored(item.key)
-        size = os.stat(path).st_size
+        size = source.seek(0, 2)
+        source.seek(0)
         if size < MULTIPART_THRESHOLD:
-            with open(path, "rb") as source:
-                return self._put(source, size, item.key, arguments, sha1=item.sha1)
-        self.client.upload_file(
-            path,
+            return self._put(source, size, item.key, arguments, sha1=item.sha1)
+        self._upload_parts(source, item.key, arguments)
+        return self._stored(item.key)
+
+    def _upload_parts(self, body: IO[bytes], key: str, arguments: Any) -> None:
+        self.client.upload_fileobj(
+            body,
             self.bucket,
-            item.key,
+            key,
             ExtraArgs=arguments,
-            Config=self._transfer,
+            Config=self._parts,
             Callback=self.progress,
         )
-        return self._stored(item.key)
 
     def _put(
         self,
@@ -273,7 +283,9 @@ class Objects:
             payload = body.read()
             digest = hashlib.sha1(payload, usedforsecurity=False).hexdigest()
             if sha1 is not None and digest != sha1:
-                raise FileChanged("the file changed after it was planned; run again")
+                raise FileChanged(
+                    f"static file {key} changed after it was planned; run again"
+                )
         response = self.client.put_object(
             Bucket=self.bucket, Key=key, Body=payload, **arguments
         )
@@ -286,11 +298,15 @@ def _unquoted(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
 
 
-def _stamp(path: str) -> tuple[int, int, int] | None:
-    try:
-        return stamp_of(path)
-    except OSError:
-        return None
+def _opened(item: PlannedAsset) -> ListedFile:
+    """The asset's file, open, if it is still the one hashed for the plan."""
+    source = open_listed(item.asset.local_path, item.asset.origin)
+    if item.stamp is not None and source.stamp != item.stamp:
+        source.close()
+        raise FileChanged(
+            f"static file {source.path} changed after it was planned; run again"
+        )
+    return source
 
 
 @contextlib.contextmanager

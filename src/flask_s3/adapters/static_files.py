@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from flask_s3.adapters.file_hashes import stable_sha1
+from flask_s3.adapters.file_hashes import stable_digest
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.integrity import ALGORITHM, integrity_value
-from flask_s3.core.static_assets import Asset, Listing, StaticRoot, is_hidden
+from flask_s3.core.static_assets import (
+    Asset,
+    Listing,
+    Origin,
+    StaticRoot,
+    is_hidden,
+)
 from flask_s3.core.upload_plan import LocalFile
 from flask_s3.errors import UnreadableFile
 
@@ -28,7 +35,8 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
-    """Every regular file under the root's folder, relative and ``/``-separated."""
+    """Every regular file under the root's folder, relative and ``/``-separated,
+    with the file each one named (`Origin`) when it was listed."""
     base = os.path.realpath(root.folder)
     if not os.path.isdir(base):
         logger.warning(
@@ -37,7 +45,7 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
             root.endpoint,
         )
         return Listing(root, ())
-    found: list[str] = []
+    found: dict[str, Origin] = {}
     pending: list[tuple[str, str, frozenset[str]]] = [
         ("", root.folder, frozenset({base}))
     ]
@@ -69,14 +77,31 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
                         base,
                     )
                     continue
+                target = real[len(base) :].lstrip(os.sep).replace(os.sep, "/")
+                if not include_hidden and is_hidden(target):
+                    continue
                 if entry.is_dir():
                     if real in ancestors:
                         logger.warning("skipping %s: a symlink loop", entry.path)
                         continue
                     pending.append((relative, entry.path, ancestors | {real}))
                 elif entry.is_file():
-                    found.append(relative)
-    return Listing(root, tuple(sorted(found)))
+                    origin = _origin(real, target)
+                    if origin is not None:
+                        found[relative] = origin
+    return Listing(root, tuple(sorted(found)), FrozenDict(sorted(found.items())))
+
+
+def _origin(real: str, target: str) -> Origin | None:
+    """The regular file at ``real`` as it is now; None if it is gone or was
+    replaced by something else (a link, a FIFO) since the walk looked."""
+    try:
+        info = os.stat(real, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return Origin(real, target, info.st_dev, info.st_ino)
 
 
 def _valid_name(path: str) -> bool:
@@ -93,10 +118,11 @@ def _valid_name(path: str) -> bool:
 
 def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
     """SHA-1, size and stamp of each asset; hashlib releases the GIL, so big
-    trees hash in parallel."""
+    trees hash in parallel. An asset the walk listed is read only if it is
+    still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
-        sha1, stamp = stable_sha1(asset.local_path)
+        sha1, stamp = stable_digest(asset.local_path, asset.origin)
         return LocalFile(asset, sha1, stamp[1], stamp)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -106,7 +132,8 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:
     """The SRI value of each file, by its local path. A second read of each
     file, so only ``plan`` pays for it, never an upload."""
-    paths = dict.fromkeys(file.asset.local_path for file in files)
+    assets = {file.asset.local_path: file.asset for file in files}
     return FrozenDict(
-        (path, integrity_value(stable_sha1(path, ALGORITHM)[0])) for path in paths
+        (path, integrity_value(stable_digest(path, asset.origin, ALGORITHM)[0]))
+        for path, asset in assets.items()
     )

@@ -8,6 +8,7 @@ documented in the README. ``format`` changes only when that shape breaks.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -162,9 +163,31 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+_INVISIBLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character (C0, DEL, C1) and line or
+    paragraph separator written as a visible escape (``\\n``, ``\\x1b``,
+    ``\\u2028``), and a backslash as ``\\\\``: a file named with a newline
+    would otherwise split its row, and its second half could pose as a row
+    of its own; an escape sequence could rewrite the terminal's lines."""
+    return _INVISIBLE.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(character: str) -> str:
+    if character in _ESCAPES:
+        return _ESCAPES[character]
+    code = ord(character)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
     """A line per file and per delete, then the totals and where they go;
-    ``totals_only`` for the totals alone (a big site has thousands of lines)."""
+    ``totals_only`` for the totals alone (a big site has thousands of lines).
+    Everything a file, the bucket or the settings named goes through
+    `visible`; the JSON keeps every string exact."""
     header = (
         "ACTION",
         "REASON",
@@ -175,14 +198,17 @@ def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
         "CACHE-CONTROL",
     )
     rows = [
-        (
-            line.action,
-            line.reason,
-            line.key,
-            human_size(line.size),
-            line.content_type,
-            line.content_encoding or "-",
-            line.cache_control or "-",
+        tuple(
+            visible(cell)
+            for cell in (
+                line.action,
+                line.reason,
+                line.key,
+                human_size(line.size),
+                line.content_type,
+                line.content_encoding or "-",
+                line.cache_control or "-",
+            )
         )
         for line in report.assets
     ]
@@ -193,17 +219,19 @@ def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
         ).rstrip()
         for row in [header, *rows]
     ]
-    where = report.region or "default region"
+    where = visible(report.region or "default region")
     if report.endpoint_url:
-        where += f", endpoint {report.endpoint_url}"
-    table.extend(f"delete  {line.reason}  {line.key}" for line in report.deletes)
+        where += f", endpoint {visible(report.endpoint_url)}"
+    table.extend(
+        f"delete  {line.reason}  {visible(line.key)}" for line in report.deletes
+    )
     summary = [
         "",
         *(
             f"{action}: {total.count} files, {human_size(total.bytes)}"
             for action, total in report.totals.items()
         ),
-        f"bucket: {report.bucket} ({where})"
+        f"bucket: {visible(report.bucket)} ({where})"
         + (", does not exist yet" if report.bucket_exists is False else "")
         + (", offline: planned against an empty bucket" if report.offline else ""),
         f"manifest: {report.manifest}",
@@ -211,15 +239,18 @@ def report_text(report: PlanReport, *, totals_only: bool = False) -> str:
     if report.deletes:
         summary.insert(3, f"delete: {len(report.deletes)} objects")
     if report.invalidations:
-        summary.append("CDN paths to invalidate: " + " ".join(report.invalidations))
+        summary.append(
+            "CDN paths to invalidate: "
+            + " ".join(visible(path) for path in report.invalidations)
+        )
     if report.cors_origins_added:
         summary.append(
             f"CORS: the bucket's rule {RULE_ID!r} will let "
             f"{', '.join(report.cors_origins_added)} GET and HEAD"
         )
     if report.example_url:
-        summary.append(f"asset URLs look like: {report.example_url}")
-    summary.extend(f"warning: {warning}" for warning in report.warnings)
+        summary.append(f"asset URLs look like: {visible(report.example_url)}")
+    summary.extend(f"warning: {visible(warning)}" for warning in report.warnings)
     if totals_only:
         return "\n".join(summary[1:])
     return "\n".join([*table, *summary])

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.settings import Settings
 from flask_s3.core.urls import object_key
 from flask_s3.errors import DuplicateKey
@@ -28,12 +29,30 @@ class StaticRoot:
 
 
 @attrs.frozen
+class Origin:
+    """The file a listed path named when the folder was walked. Hashing and
+    uploading open ``path`` again later, and use what they opened only if it
+    is still this file (same device and inode): by then the listed path may
+    have been swapped for a link out of the folder."""
+
+    path: str
+    """Absolute, with every link resolved: opening it follows none."""
+    target: str
+    """``path`` relative to the static folder's own resolved path, with
+    ``/`` separators: a link's target is hidden if this is."""
+    device: int
+    inode: int
+
+
+@attrs.frozen
 class Listing:
     """What a walk of one static root found: paths relative to its folder,
     always with ``/`` separators."""
 
     root: StaticRoot
     relative_paths: tuple[str, ...]
+    origins: FrozenDict[str, Origin] = attrs.field(factory=FrozenDict)
+    """The file each relative path named, for a walk of a disk."""
 
 
 @attrs.frozen
@@ -41,6 +60,8 @@ class Asset:
     key: str
     root: StaticRoot
     relative_path: str
+    origin: Origin | None = None
+    """None for a listing that did not come from a disk."""
 
     @property
     def local_path(self) -> str:
@@ -51,6 +72,14 @@ def is_hidden(relative_path: str) -> bool:
     """Dot-files and anything under a dot-directory (``.git/``, ``.env``) stay
     private: publishing them by accident can leak secrets."""
     return any(part.startswith(".") for part in relative_path.split("/"))
+
+
+def is_private(relative_path: str, origin: Origin | None) -> bool:
+    """Hidden by its own name, or by what it links to: ``vendor -> .git``
+    would publish ``.git/config`` as ``vendor/config``. Only the target's
+    path inside the static folder counts; the folder may itself live under
+    a hidden directory (``~/.local/...``), which its owner chose to serve."""
+    return is_hidden(relative_path) or (origin is not None and is_hidden(origin.target))
 
 
 def discover_assets(
@@ -74,7 +103,8 @@ def discover_assets(
     owners: dict[str, Asset] = {}
     for listing in listings:
         for relative_path in listing.relative_paths:
-            if not include_hidden and is_hidden(relative_path):
+            origin = listing.origins.get(relative_path)
+            if not include_hidden and is_private(relative_path, origin):
                 continue
             if path_filter is not None and not path_filter.search(relative_path):
                 continue
@@ -82,6 +112,7 @@ def discover_assets(
                 object_key(settings, listing.root.url_path, relative_path),
                 listing.root,
                 relative_path,
+                origin,
             )
             clash = owners.get(asset.key)
             if clash is not None:

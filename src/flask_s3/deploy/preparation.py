@@ -216,15 +216,14 @@ def prepare(
     client = _client(run, options, s3_client)
     surveyor = Surveyor(client, run.bucket)
     local, survey = _surveyed(roots, run, options, surveyor)
-    keys = [file.asset.key for file in local.files]
-    for warning in [
-        *public_read_warnings(survey, settings.object_acl),
-        *cors_warnings(settings.cors_origins, survey.cors, keys),
-    ]:
+    for warning in public_read_warnings(survey, settings.object_acl):
         logger.warning("%s", warning)
     if not survey.exists:
         surveyor.create(settings.region)
         survey = surveyor.survey(settings.prefix)  # a new bucket's ACL mode
+    keys = [file.asset.key for file in local.files]
+    for warning in cors_warnings(settings.cors_origins, survey.cors, keys):
+        logger.warning("%s", warning)  # of the bucket as it is, created or not
     change = cors_change(settings.cors_origins, survey.cors)
     if change is not None:  # before any page can name an asset that needs it
         surveyor.put_cors(change)

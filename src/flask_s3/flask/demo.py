@@ -26,7 +26,13 @@ from flask_s3.flask.create_all import create_all
 
 DEMO_BUCKET = "flask-s3-demo"
 _ASSET_URL = re.compile(r'(?:href|src)="(http[^"]+)"')
-_SHOWN_HEADERS = ("Content-Type", "Content-Length", "Cache-Control", "ETag")
+_SHOWN_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "Cache-Control",
+    "ETag",
+    "Access-Control-Allow-Origin",
+)
 
 
 def shop_folder() -> Path:
@@ -61,6 +67,11 @@ def _free_port() -> int:
 
 
 def _start_s3(port: int | None) -> tuple[Any, str]:
+    """moto on 127.0.0.1, answering CORS from the bucket's rules only, as S3
+    does (it adds ``Access-Control-Allow-Origin: *`` to everything unless told
+    otherwise before it is imported), so that the browser shows what
+    S3_CORS_ORIGINS does."""
+    os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
@@ -73,8 +84,11 @@ def _start_s3(port: int | None) -> tuple[Any, str]:
     return server, f"127.0.0.1:{port}"
 
 
-def demo_app(s3_address: str, *, hashed_copies: bool = False) -> Flask:
-    """The shop, pointed at the local S3 server in path style over http."""
+def demo_app(
+    s3_address: str, *, page_origin: str, hashed_copies: bool = False
+) -> Flask:
+    """The shop, pointed at the local S3 server in path style over http, with
+    its pages' origin allowed to read the assets across origins."""
     os.environ.pop("AWS_PROFILE", None)  # a missing profile would stop boto3
     app: Flask = _load_shop(shop_folder()).create_app(
         {
@@ -87,6 +101,7 @@ def demo_app(s3_address: str, *, hashed_copies: bool = False) -> Flask:
             "S3_URL_STYLE": "path",
             "S3_USE_HTTPS": False,
             "S3_REGION": "us-east-1",
+            "S3_CORS_ORIGINS": [page_origin],
             **(
                 {"S3_CACHE_BUSTING": "filename", "S3_FILEPATH_HEADERS": {}}
                 if hashed_copies
@@ -107,7 +122,8 @@ def run_demo(
     server, address = _start_s3(s3_port)
     try:
         click.echo(f"1. An S3 server is running at http://{address} (moto, in memory).")
-        app = demo_app(address, hashed_copies=hashed_copies)
+        page_origin = f"http://127.0.0.1:{port}"
+        app = demo_app(address, page_origin=page_origin, hashed_copies=hashed_copies)
         started = time.monotonic()
         result = create_all(app)
         click.echo(
@@ -124,7 +140,9 @@ def run_demo(
             for url in _ASSET_URL.findall(client.get(page).get_data(as_text=True)):
                 click.echo(f"       {url}")
                 urls.append(url)
-        with urllib.request.urlopen(urls[0], timeout=10) as response:
+        # As a browser asks for a font: from the page's origin.
+        request = urllib.request.Request(urls[0], headers={"Origin": page_origin})
+        with urllib.request.urlopen(request, timeout=10) as response:
             click.echo(f"4. GET {urls[0]} -> {response.status} {response.reason}")
             for name in _SHOWN_HEADERS:
                 click.echo(f"     {name}: {response.headers.get(name)}")
