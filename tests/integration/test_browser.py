@@ -8,7 +8,9 @@ checks that a pin holds, and that it stops a script the bucket no longer
 holds as uploaded. The bucket is on a moto server that answers CORS as S3 does
 (tests/integration/browser.py), the page on the test app served over HTTP on
 another port, and Chromium loads it and says, from inside the page, what each
-asset did.
+asset did. Last, ``python -m flask_s3 demo --serve`` is opened as a newcomer
+would open it: its shop loads a web font and an integrity-pinned script from
+the demo's S3 server.
 
 Skipped, with the reason, when Chromium is not installed
 (.ci/install-test-servers installs it).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -177,3 +180,40 @@ def test_a_pinned_script_whose_object_changed_in_the_bucket_is_refused(
         f"'{sha384(TAMPERED)}'. The resource has been blocked."
     ]
     assert seen.page_errors == []
+
+
+DEMO_PROBE = """async () => {
+  await document.fonts.ready;
+  return {
+    color: getComputedStyle(document.querySelector("h1, ul")).color,
+    cart: document.body.dataset.cart ?? null,
+    fonts: [...document.fonts].map((face) => face.status),
+  };
+}"""
+"""What the demo shop's pages show: the colour their stylesheets give the
+first heading or list, the pinned cart script's mark, and how each web font
+fared."""
+
+
+def test_the_demo_shop_works_in_a_browser(
+    browser: Browser, serving_demo: tuple[int, Path]
+) -> None:
+    port, _ = serving_demo
+
+    home = visit(browser, f"http://127.0.0.1:{port}/", DEMO_PROBE)
+    catalog = visit(browser, f"http://127.0.0.1:{port}/catalog/", DEMO_PROBE)
+
+    assert home.probe == {
+        "color": "rgb(42, 111, 79)",
+        "cart": "ready",
+        "fonts": ["loaded"],
+    }
+    # The catalog's text does not use the font, so it is never fetched.
+    assert catalog.probe == {
+        "color": "rgb(51, 51, 51)",
+        "cart": "ready",
+        "fonts": ["unloaded"],
+    }
+    for seen in (home, catalog):
+        assert seen.console == []
+        assert seen.page_errors == []
