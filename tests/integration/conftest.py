@@ -8,6 +8,11 @@ already replaced the machine's AWS setup with fake credentials.
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,3 +163,47 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
     )
     env.update(PYTHONPATH=str(PACKAGE_ROOT), PYTHONUNBUFFERED="1")
     return env
+
+
+@pytest.fixture
+def serving_demo(
+    clean_env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[int, Path]]:
+    """``demo --serve`` running, and its output; it is always stopped, and
+    must stop."""
+    port = free_port()
+    output = tmp_path / "demo.out"
+    with output.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask_s3", "demo", "--serve", "--port", str(port)],
+            env=clean_env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                assert process.poll() is None, output.read_text()
+                try:
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/", timeout=5
+                    ).close()
+                    break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    if time.monotonic() > deadline:
+                        pytest.fail(
+                            f"the demo did not serve in 20 s:\n{output.read_text()}"
+                        )
+                    time.sleep(0.1)
+            yield port, output
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+                pytest.fail("demo --serve did not stop when terminated")
+    assert "Traceback" not in output.read_text()

@@ -13,10 +13,8 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +42,6 @@ from tests.integration.test_cli import (
     one_error_line,
     table_rows,
 )
-from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -453,47 +450,6 @@ def fetch(url: str) -> tuple[int, str, str]:
     with urllib.request.urlopen(url, timeout=5) as response:
         body = response.read().decode()
         return response.status, response.headers.get("Content-Type", ""), body
-
-
-@pytest.fixture
-def serving_demo(
-    clean_env: dict[str, str], tmp_path: Path
-) -> Iterator[tuple[int, Path]]:
-    """``demo --serve`` running; it is always stopped, and must stop."""
-    port = free_port()
-    output = tmp_path / "demo.out"
-    with output.open("w") as stream:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask_s3", "demo", "--serve", "--port", str(port)],
-            env=clean_env,
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                assert process.poll() is None, output.read_text()
-                try:
-                    fetch(f"http://127.0.0.1:{port}/")
-                    break
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    if time.monotonic() > deadline:
-                        pytest.fail(
-                            f"the demo did not serve in 20 s:\n{output.read_text()}"
-                        )
-                    time.sleep(0.1)
-            yield port, output
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-                pytest.fail("demo --serve did not stop when terminated")
-    assert "Traceback" not in output.read_text()
 
 
 def test_demo_serve(serving_demo: tuple[int, Path]) -> None:

@@ -1,0 +1,2 @@
+// Module scripts are always fetched in CORS mode.
+window.moduleRan = true;
