@@ -17,11 +17,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error
 from werkzeug.serving import make_server
 
 from flask_s3 import FlaskS3
+from tests.support.ports import wait_until_listening
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -69,16 +68,6 @@ def chromium_binary() -> str | None:
     return None
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto exited with {process.returncode} at start")
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"moto did not listen on 127.0.0.1:{port} in time")
-
 
 @contextlib.contextmanager
 def strict_moto(port: int, env: dict[str, str], log: Path) -> Iterator[str]:
@@ -93,7 +82,7 @@ def strict_moto(port: int, env: dict[str, str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_for(port, process, time.monotonic() + 30)
+            wait_until_listening("moto", port, process, 30)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()

@@ -20,10 +20,8 @@ import json
 import logging
 import os
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -45,7 +43,7 @@ from tests.integration.moto_site import (
     sha1,
 )
 from tests.support.http_messages import Request
-from tests.support.ports import free_port
+from tests.support.ports import free_port, wait_until_listening
 from tests.support.proxy_actions import Action, Answer, S3Error
 
 if TYPE_CHECKING:
@@ -156,16 +154,6 @@ class S3rver:
             return None
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"s3rver exited with {process.returncode} at start")
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"s3rver did not listen on 127.0.0.1:{port} in time")
-
 
 @contextlib.contextmanager
 def running_s3rver(binary: str, directory: Path, *, tls: bool) -> Iterator[S3rver]:
@@ -182,7 +170,7 @@ def running_s3rver(binary: str, directory: Path, *, tls: bool) -> Iterator[S3rve
     log = (directory / "s3rver.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for(port, process, time.monotonic() + 20)
+        wait_until_listening("s3rver", port, process, 20)
         scheme = "https" if tls else "http"
         yield S3rver(f"{scheme}://127.0.0.1:{port}", ca_bundle)
     finally:

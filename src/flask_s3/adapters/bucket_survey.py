@@ -42,6 +42,9 @@ logger = logging.getLogger("flask_s3")
 
 _MISSING = ("404", "NoSuchBucket", "NotFound")
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_OTHER_SHAPE = (BotoCoreError, LookupError, TypeError, ValueError, AttributeError)
+"""What reading an answer of a shape we do not expect raises (a listing
+where a configuration was asked for, a missing field, a string for a dict)."""
 
 
 class _Absent(Exception):
@@ -144,13 +147,7 @@ class Surveyor:
             if code in ("AccessDenied", "403"):
                 return None, None
             return None, f"{what} ({describe_error(exc)})"
-        except (
-            BotoCoreError,
-            LookupError,
-            TypeError,
-            ValueError,
-            AttributeError,
-        ) as exc:
+        except _OTHER_SHAPE as exc:
             return None, f"{what} (an answer of another shape: {describe_error(exc)})"
 
     def _cors(self) -> BucketCors:
@@ -171,13 +168,7 @@ class Surveyor:
             return BucketCors(
                 None, describe_error(exc), unsupported=not_implemented(exc)
             )
-        except (
-            BotoCoreError,
-            LookupError,
-            TypeError,
-            ValueError,
-            AttributeError,
-        ) as exc:
+        except _OTHER_SHAPE as exc:
             shape = f"an answer of another shape: {describe_error(exc)}"
             return BucketCors(None, shape)
 
