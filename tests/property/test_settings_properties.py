@@ -28,6 +28,7 @@ settings_values = st.builds(
     headers=header_maps,
     only_modified=st.booleans(),
     cache_busting=st.sampled_from(["off", "query", "filename"]),
+    url_cache_size=st.integers(1, 1 << 20),
     access_key_id=st.none() | words,
     secret_access_key=st.none() | words,
     region=st.none() | st.sampled_from(["us-east-1", "eu-west-1", "ap-south-1"]),

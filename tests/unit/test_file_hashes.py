@@ -118,3 +118,32 @@ def test_concurrent_callers_share_one_hash(
         thread.join(5)
     assert results == [sha1(b"content")] * 8
     assert calls == [str(path)]
+
+
+def test_a_file_in_use_outlives_the_ones_not_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each re-check moves a file to the back of the eviction order."""
+    calls: list[str] = []
+    real = file_hashes.digest_of_stream
+    monkeypatch.setattr(
+        file_hashes,
+        "digest_of_stream",
+        lambda s, a="sha1": calls.append(s.path) or real(s, a),
+    )
+    clock = Clock()
+    hashes = FileHashes(max_entries=3, recheck_seconds=1.0, clock=clock)
+    paths = []
+    for name in ("used", "idle-1", "idle-2", "new"):
+        (tmp_path / name).write_bytes(name.encode())
+        paths.append(str(tmp_path / name))
+    used, idle, _, new = paths
+    for path in paths[:3]:
+        hashes.digest(path)
+    clock.now = 2.0
+    hashes.digest(used)
+    hashes.digest(new)
+    assert used in hashes._entries
+    assert idle not in hashes._entries
+    hashes.digest(used)
+    assert calls.count(used) == 1

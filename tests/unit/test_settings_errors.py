@@ -77,6 +77,7 @@ BAD: dict[str, list[Any]] = {
     ],
     "only_modified": ["yes", 1],
     "cache_busting": ["False", 0, "fingerprint", None],
+    "url_cache_size": [0, 1048577, "4096", 4096.0, True, None],
     "access_key_id": [12345, True, b"AKIAEXAMPLE"],
     "secret_access_key": [FAKE_SECRET.encode(), [FAKE_SECRET], {FAKE_SECRET: 1}],
     "session_token": [5, b"token"],

@@ -31,6 +31,7 @@ EXPECTED_NAMES: dict[str, tuple[str, ...]] = {
     "headers": ("S3_HEADERS", "FLASKS3_HEADERS"),
     "only_modified": ("S3_ONLY_MODIFIED", "FLASKS3_ONLY_MODIFIED"),
     "cache_busting": ("S3_CACHE_BUSTING", "FLASKS3_CACHE_BUSTING"),
+    "url_cache_size": ("S3_URL_CACHE_SIZE", "FLASKS3_URL_CACHE_SIZE"),
     "access_key_id": ("AWS_ACCESS_KEY_ID",),
     "secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
     "session_token": ("AWS_SESSION_TOKEN",),
@@ -70,6 +71,7 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "headers": {},
     "only_modified": False,
     "cache_busting": "off",
+    "url_cache_size": 65536,
     "access_key_id": None,
     "secret_access_key": None,
     "session_token": None,
@@ -109,6 +111,7 @@ VALID: dict[str, tuple[Any, Any]] = {
     ),
     "only_modified": (True, True),
     "cache_busting": (True, "query"),
+    "url_cache_size": (100000, 100000),
     "access_key_id": ("AKIAEXAMPLEKEYID0000", "AKIAEXAMPLEKEYID0000"),
     "secret_access_key": (FAKE_SECRET, FAKE_SECRET),
     "session_token": (FAKE_SECRET + "-token", FAKE_SECRET + "-token"),
@@ -151,6 +154,7 @@ OTHER: dict[str, Any] = {
     "headers": {"Cache-Control": "no-cache"},
     "only_modified": False,
     "cache_busting": False,
+    "url_cache_size": 4096,
     "region": "us-west-2",
     "endpoint_url": "https://minio.example.org",
     "url_style": "host",
@@ -214,7 +218,7 @@ def test_field_metadata_lists_the_documented_name_then_the_legacy_one(
 
 def test_no_config_key_names_two_settings() -> None:
     keys = [key for keys in EXPECTED_NAMES.values() for key in keys]
-    assert len(keys) == len(set(keys)) == 61
+    assert len(keys) == len(set(keys)) == 63
 
 
 @pytest.mark.parametrize(("name", "key"), BY_LITERAL_NAME)
@@ -314,6 +318,7 @@ README_DEFAULTS = {
     "`15`": 15,
     "`10`": 10,
     "`60`": 60,
+    "`65536`": 65536,
 }
 
 

@@ -178,12 +178,16 @@ def test_readme_examples() -> None:
     )
 
 
-def test_url_cache_is_bounded() -> None:
-    urls = UrlBuilder(resolve_settings({"S3_BUCKET_NAME": "bkt"}), cache_size=16)
+def test_url_caches_are_bounded_by_the_setting() -> None:
+    urls = UrlBuilder(
+        resolve_settings({"S3_BUCKET_NAME": "bkt", "S3_URL_CACHE_SIZE": 16})
+    )
     for number in range(1000):
         urls.url("/static", f"user-input-{number}.css")
-    assert urls._simple.cache_info().currsize == 16
+        urls.url("/static", f"user-input-{number}.css", values={"v": number})
+    assert urls.plain_url.cache_info().currsize == 16
     assert urls.quoted_key.cache_info().currsize == 16
+    assert urls._query.cache_info().currsize == 16
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import os
 import stat
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -83,13 +84,18 @@ class _Entry:
 
 class FileHashes:
     """A bounded, thread-safe map of file path to the hex digest of its
-    current content: SHA-1 for cache busting, SHA-384 for integrity."""
+    current content: SHA-1 for cache busting, SHA-384 for integrity.
+
+    Past ``max_entries`` the entry re-checked longest ago goes: a file in use
+    is re-checked, and so kept, every ``recheck_seconds``. The entries are
+    ordered for that, since evicting the oldest key of a plain dict scans the
+    holes earlier evictions left (95 us a call at 65,536 entries)."""
 
     def __init__(
         self,
         *,
         algorithm: str = "sha1",
-        max_entries: int = 4096,
+        max_entries: int = 65536,
         recheck_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -98,7 +104,7 @@ class FileHashes:
         self._recheck_seconds = recheck_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     def digest(self, path: str) -> str | None:
         """The file's digest, or None when it is missing or not a regular file."""
@@ -122,14 +128,19 @@ class FileHashes:
         with self._lock:
             entry = self._entries.get(path)
             if entry is not None and entry.stamp == stamp:
-                self._entries[path] = attrs.evolve(entry, fresh_until=fresh_until)
+                # Not attrs.evolve: this runs once a second for every file in
+                # use, and evolve costs twice what the constructor does.
+                self._entries[path] = _Entry(
+                    stamp, fresh_until, entry.digest, entry.pending
+                )
+                self._entries.move_to_end(path)
                 owned = None
             else:
                 owned = _Entry(stamp, fresh_until, None, Future())
                 self._entries.pop(path, None)
                 self._entries[path] = owned
                 while len(self._entries) > self._max_entries:
-                    del self._entries[next(iter(self._entries))]
+                    self._entries.popitem(last=False)
         if owned is None:
             assert entry is not None
             return entry.sha1()

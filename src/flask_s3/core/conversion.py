@@ -20,6 +20,7 @@ from flask_s3.core.settings import (
     Attempts,
     BucketName,
     CacheBusting,
+    CacheEntries,
     Concurrency,
     CorsOrigins,
     Deploys,
@@ -289,6 +290,7 @@ converter.register_structure_hook(Prefix, _prefix)
 converter.register_structure_hook(EndpointUrl, _endpoint_url)
 converter.register_structure_hook(Pattern, _pattern)
 converter.register_structure_hook(CorsOrigins, _cors_origins)
+converter.register_structure_hook(CacheEntries, _whole_number(1, 1 << 20))
 converter.register_structure_hook(Concurrency, _whole_number(1, 256))
 converter.register_structure_hook(Deploys, _whole_number(1, 100))
 converter.register_structure_hook(Attempts, _whole_number(1, 20))

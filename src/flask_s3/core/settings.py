@@ -30,6 +30,11 @@ CacheBusting = Literal["off", "query", "filename"]
 original), or a hashed copy (``app.<hash>.css``) that a CDN
 cannot serve stale."""
 
+CacheEntries = NewType("CacheEntries", int)
+"""How many static files ``url_for`` keeps URLs and content hashes of: 1 to
+1,048,576. A site whose files all fit never hashes a file twice; the bound
+holds because filenames may come from users."""
+
 Concurrency = NewType("Concurrency", int)
 """How many uploads run at once: at least 1."""
 
@@ -140,6 +145,9 @@ class Settings:
         "off",
         *_both("CACHE_BUSTING"),
         expects="True or 'query' (a ?v= hash), 'filename' (hashed copies), or False",
+    )
+    url_cache_size: CacheEntries = _setting(
+        65536, *_both("URL_CACHE_SIZE"), expects="a whole number from 1 to 1048576"
     )
     access_key_id: str | None = _setting(None, "AWS_ACCESS_KEY_ID", expects="a string")
     secret_access_key: str | None = attrs.field(

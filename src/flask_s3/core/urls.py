@@ -167,19 +167,22 @@ def query_string(values: Mapping[str, Any], content_hash: str | None = None) -> 
 class UrlBuilder:
     """Asset URLs for one set of settings.
 
-    Quoting a key costs more than the rest of a URL, so quoted paths are kept in
-    an LRU cache; it is bounded because filenames can come from user input.
+    Quoting a key costs more than the rest of a URL, so whole URLs of the
+    common call, and quoted paths for the others, are kept in LRU caches of
+    ``S3_URL_CACHE_SIZE`` entries each: a site's every file fits, and the
+    bound holds because filenames can come from user input.
     """
 
-    def __init__(self, settings: Settings, *, cache_size: int = 4096) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.default_scheme = asset_origin(settings).scheme or (
             "https" if settings.use_https else "http"
         )
         self._roots: dict[str, str] = {}
-        self.quoted_key = lru_cache(maxsize=cache_size)(self._quoted_key)
-        self._simple = lru_cache(maxsize=cache_size)(self._simple_url)
-        self._query = lru_cache(maxsize=cache_size)(self._query_of_items)
+        size = settings.url_cache_size
+        self.quoted_key = lru_cache(maxsize=size)(self._quoted_key)
+        self.plain_url = lru_cache(maxsize=size)(self._plain_url)
+        self._query = lru_cache(maxsize=size)(self._query_of_items)
 
     def _quoted_key(self, url_path: str, filename: str) -> str:
         return quote(object_key(self.settings, url_path, filename), safe="/")
@@ -210,8 +213,11 @@ class UrlBuilder:
             root = self._roots[scheme] = site_root(self.settings, scheme)
         return root
 
-    def _simple_url(self, url_path: str, filename: str, digest: str | None) -> str:
-        return self._compose(self.default_scheme, url_path, filename, {}, None, digest)
+    def _plain_url(self, url_path: str, filename: str, digest: str | None) -> str:
+        """`url` with none of the extras. Its cache holds the whole URL, so
+        the quoted key is not kept a second time."""
+        key = self._quoted_key(url_path, filename)
+        return self._compose(self.default_scheme, key, {}, None, digest)
 
     def url(
         self,
@@ -231,28 +237,30 @@ class UrlBuilder:
         extras, is answered from a cache.
         """
         if scheme is None and not values and anchor is None:
-            return self._simple(url_path, filename, digest)
+            return self.plain_url(url_path, filename, digest)
         if scheme is not None and scheme not in SCHEMES:
             raise InvalidUrlArgument(
                 f"_scheme {scheme!r} is not 'http' or 'https'; an asset URL "
                 "takes no other scheme"
             )
         return self._compose(
-            scheme or self.default_scheme, url_path, filename, values, anchor, digest
+            scheme or self.default_scheme,
+            self.quoted_key(url_path, filename),
+            values,
+            anchor,
+            digest,
         )
 
     def _compose(
         self,
         scheme: str,
-        url_path: str,
-        filename: str,
+        key: str,
         values: Mapping[str, Any] | None,
         anchor: str | None,
         digest: str | None,
     ) -> str:
         """The one place the cache-busting mode is applied: the digest goes
         into the query (``?v=``), into the name (the hashed copy), or nowhere."""
-        key = self.quoted_key(url_path, filename)
         mode = self.settings.cache_busting
         content_hash = digest if mode == "query" else None
         if digest is not None and mode == "filename":

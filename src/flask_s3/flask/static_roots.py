@@ -37,11 +37,15 @@ def _root(app: Flask, rule: Rule) -> StaticRoot | None:
 
 
 def static_root(app: Flask, endpoint: str) -> StaticRoot | None:
-    """The root of one static endpoint, or None when Flask has no such rule."""
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == endpoint:
-            return _root(app, rule)
-    return None
+    """The root of one static endpoint, or None when Flask has no such rule.
+    Werkzeug indexes rules by endpoint (a KeyError for none), so a miss costs
+    a look-up, not a scan of every rule."""
+    try:
+        rules = app.url_map.iter_rules(endpoint)
+    except KeyError:
+        return None
+    rule = next(rules, None)
+    return None if rule is None else _root(app, rule)
 
 
 def static_roots(app: Flask) -> tuple[StaticRoot, ...]:

@@ -6,7 +6,6 @@ from typing import Any
 
 import flask
 
-from flask_s3.core.activation import serves_from_s3
 from flask_s3.flask.state import ExtensionState, state_of
 
 _DROPPED = ("_external", "_method")  # every S3 URL is external, and GET
@@ -29,19 +28,16 @@ def url_for(endpoint: str, **values: Any) -> str:
     """
     app: flask.Flask = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     state = state_of(app)
-    if not (endpoint == "static" or endpoint.endswith(".static")) or not serves_from_s3(
-        app.config, state.settings, written=state.switch
-    ):
+    if not (
+        endpoint == "static" or endpoint.endswith(".static")
+    ) or not state.serves_from_s3(app.config):
         return flask.url_for(endpoint, **values)
     if len(values) == 1 and endpoint[0] != ".":
         filename = values.get("filename")
         if type(filename) is str:
-            target = state.target(app, endpoint, filename)
-            if target is not None:
-                root, path = target
-                return state.urls.url(
-                    root.url_path, filename, digest=state.digest(path)
-                )
+            url = state.static_url(app, endpoint, filename)
+            if url is not None:
+                return url
     return _static_url(app, state, endpoint, values)
 
 
@@ -60,7 +56,7 @@ def _static_url(
     for name in _DROPPED:
         values.pop(name, None)
     # Only cache busting needs the local file: a user-supplied name is not
-    # looked up, nor kept in the target cache, for nothing.
+    # looked up, nor kept in the path cache, for nothing.
     target = (
         state.target(app, endpoint, filename)
         if state.settings.cache_busting != "off"
