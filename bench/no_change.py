@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -237,6 +238,12 @@ def main() -> int:
         f"figures); {time.perf_counter() - started:.0f} s in all"
     )
     print(f"  ours: src/flask_s3 at {checkout(REPO)}, Python {sys.version.split()[0]}")
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  NB: Linux carries the parent's peak RSS across fork and exec, so no "
+        f"child's peak RSS\n  reads below this process's: {floor:.0f} MiB; a "
+        "figure at that floor is the floor, not the child's."
+    )
     for files, runs in results.items():
         print_size(files, runs)
     passed = goals(results)
