@@ -29,3 +29,22 @@ def write_static_tree(static: Path) -> None:
         for index in range(count):
             name = f"{folder.replace('/', '-')}-{index:03d}{extension}"
             (static / folder / name).write_bytes(os.urandom(FILE_SIZE))
+
+
+SMALL_SIZES = (512, 1024, 2048, 4096)
+"""Bytes of the files of a big static folder, in turn: icons, scripts and
+stylesheets of a catalogue site are mostly this small."""
+SMALL_EXTENSIONS = (".css", ".js", ".png", ".svg")
+PER_FOLDER = 100
+
+
+def write_small_files(static: Path, count: int) -> None:
+    """``count`` small files of random bytes, 100 to a folder, ten folders to
+    a parent: a static folder of a site with many assets."""
+    for index in range(count):
+        folder = static / f"p{index // 1000:03d}" / f"f{index // PER_FOLDER % 10}"
+        if index % PER_FOLDER == 0:
+            folder.mkdir(parents=True)
+        extension = SMALL_EXTENSIONS[index % len(SMALL_EXTENSIONS)]
+        size = SMALL_SIZES[index % len(SMALL_SIZES)]
+        (folder / f"asset-{index:05d}{extension}").write_bytes(os.urandom(size))

@@ -3,11 +3,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from flask_s3.adapters import file_hashes
+from flask_s3.adapters import file_hashes, static_files
 from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
@@ -218,3 +220,58 @@ def test_a_folder_under_a_hidden_directory_is_served_as_usual(tmp_path: Path) ->
     linked = tmp_path / "linked-static"
     linked.symlink_to(static)
     assert listed(linked) == ("alias/a.css", "b.css", "css/a.css")
+
+
+def test_the_walk_resolves_only_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # realpath costs a lstat per component: per file, it was most of a walk.
+    tree(tmp_path, {"a.css": b"", "css/b.css": b"", "css/deep/c.png": b""})
+    (tmp_path / "alias").symlink_to(tmp_path / "css" / "deep")
+    resolved: list[str] = []
+    real = os.path.realpath
+
+    def counting(path: str, **options: bool) -> str:
+        resolved.append(path)
+        return real(path, **options)
+
+    monkeypatch.setattr(os.path, "realpath", counting)
+    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    assert listing.relative_paths == (
+        "a.css",
+        "alias/c.png",
+        "css/b.css",
+        "css/deep/c.png",
+    )
+    assert resolved == [str(tmp_path), str(tmp_path / "alias")]
+    folder = real(tmp_path)
+    assert listing.origins["alias/c.png"].path == f"{folder}/css/deep/c.png"
+    assert listing.origins["alias/c.png"].target == "css/deep/c.png"
+    assert listing.origins["css/b.css"].path == f"{folder}/css/b.css"
+    inode = os.stat(tmp_path / "css" / "deep" / "c.png").st_ino
+    assert listing.origins["alias/c.png"].inode == inode
+
+
+def test_small_files_are_hashed_without_threads_and_big_ones_in_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Future per file cost more than hashing a small one.
+    big = b"b" * static_files.PARALLEL_SIZE
+    tree(tmp_path, {"a.css": b"a", "big.bin": big, "c.js": b"c" * 4096})
+    submitted: list[str] = []
+
+    class Pool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            submitted.append(args[0].relative_path)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(static_files, "ThreadPoolExecutor", Pool)
+    root = StaticRoot(str(tmp_path), "/static")
+    assets = discover_assets(resolve_settings({}), [list_static_root(root)])
+    files = hash_assets(assets)
+    assert submitted == ["big.bin"]
+    assert [(f.asset.relative_path, f.sha1, f.size) for f in files] == [
+        ("a.css", hashlib.sha1(b"a").hexdigest(), 1),
+        ("big.bin", hashlib.sha1(big).hexdigest(), len(big)),
+        ("c.js", hashlib.sha1(b"c" * 4096).hexdigest(), 4096),
+    ]

@@ -6,7 +6,7 @@ import pytest
 
 from flask_s3.core import resolve_settings
 from flask_s3.core.media_types import media_type
-from flask_s3.core.upload_spec import upload_spec
+from flask_s3.core.upload_spec import UploadSpecs, upload_spec
 
 
 def spec(path: str, acl: str | None = "public-read", **config: Any):  # type: ignore[no-untyped-def]
@@ -107,3 +107,19 @@ def test_fingerprint_changes_with_what_is_sent_and_only_that() -> None:
     assert spec("a.css", acl=None).digest != base
     assert spec("a.js").digest != base
     assert spec("a.css", S3_BUCKET_NAME="other").digest == base
+
+
+def test_assets_alike_share_one_spec_digested_once() -> None:
+    settings = resolve_settings(
+        {"S3_FILEPATH_HEADERS": {r"^vendor/": {"Cache-Control": "max-age=60"}}}
+    )
+    specs = UploadSpecs(settings, "public-read")
+    first = specs.of("a.css")
+    assert specs.of("b/c.css") is first
+    assert first == upload_spec(settings, "a.css", acl="public-read")
+    vendored = specs.of("vendor/a.css")
+    assert vendored is not first
+    assert vendored == upload_spec(settings, "vendor/a.css", acl="public-read")
+    copy = specs.of("a.css", immutable=True)
+    assert copy == upload_spec(settings, "a.css", acl="public-read", immutable=True)
+    assert first.digest is first.digest  # computed once, then kept

@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import overload
 
 import attrs
 
@@ -45,17 +46,41 @@ Each read ends at the size the file had when it was opened (`ListedFile`),
 so even a writer faster than the reader cannot stretch one."""
 
 
+@overload
 def stable_digest(
-    path: str, origin: Origin | None = None, algorithm: str = "sha1"
-) -> tuple[str, Stamp]:
+    path: str,
+    origin: Origin | None = None,
+    algorithm: str = "sha1",
+    *,
+    max_size: None = None,
+) -> tuple[str, Stamp]: ...
+
+
+@overload
+def stable_digest(
+    path: str, origin: Origin | None, algorithm: str = "sha1", *, max_size: int
+) -> tuple[str, Stamp] | None: ...
+
+
+def stable_digest(
+    path: str,
+    origin: Origin | None = None,
+    algorithm: str = "sha1",
+    *,
+    max_size: int | None = None,
+) -> tuple[str, Stamp] | None:
     """The digest of a file and the stamp it kept while it was read: a file
     rewritten mid-read would give a hash of bytes it never held, and a URL or
     a manifest entry for an object that exists nowhere. Used by ``url_for``
     and by the upload alike; the upload passes the walk's ``origin``, so that
-    only the listed file is read (see `open_listed`)."""
+    only the listed file is read (see `open_listed`). None, with nothing
+    read, when the file is larger than ``max_size`` as opened: the caller
+    hashes such files elsewhere (in a thread)."""
     try:
         for _ in range(STABLE_READS):
             with open_listed(path, origin) as stream:
+                if max_size is not None and stream.stamp[1] > max_size:
+                    return None
                 digest = digest_of_stream(stream, algorithm)
                 if stream.current_stamp() == stream.stamp:
                     return digest, stream.stamp

@@ -12,7 +12,9 @@ import logging
 import os
 import stat
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import attrs
 
 from flask_s3.adapters.file_hashes import stable_digest
 from flask_s3.core.frozen import FrozenDict
@@ -36,7 +38,11 @@ def _inside(path: str, folder: str) -> bool:
 
 def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
     """Every regular file under the root's folder, relative and ``/``-separated,
-    with the file each one named (`Origin`) when it was listed."""
+    with the file each one named (`Origin`) when it was listed.
+
+    Only links are resolved (``realpath`` costs a ``lstat`` per component);
+    any other entry's resolved path is its directory's plus its name, and a
+    file costs the one ``lstat`` that gives its device and inode."""
     base = os.path.realpath(root.folder)
     if not os.path.isdir(base):
         logger.warning(
@@ -46,62 +52,93 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
         )
         return Listing(root, ())
     found: dict[str, Origin] = {}
-    pending: list[tuple[str, str, frozenset[str]]] = [
-        ("", root.folder, frozenset({base}))
-    ]
+    pending = [_Directory("", root.folder, base, "", frozenset({base}))]
     while pending:
-        relative_dir, directory, ancestors = pending.pop()
+        directory = pending.pop()
         try:
-            entries = os.scandir(directory)
+            entries = os.scandir(directory.path)
         except OSError as exc:
             raise UnreadableFile(
-                f"cannot list static folder {directory}: {exc.strerror or exc}; "
-                "fix its permissions or remove it, then run again"
+                f"cannot list static folder {directory.path}: "
+                f"{exc.strerror or exc}; fix its permissions or remove it, then "
+                "run again"
             ) from None
         with entries:
             for entry in entries:
-                relative = (
-                    f"{relative_dir}/{entry.name}" if relative_dir else entry.name
-                )
                 if not include_hidden and is_hidden(entry.name):
                     continue
                 if not _valid_name(entry.path):
                     continue
-                real = os.path.realpath(entry.path)
-                if entry.is_symlink() and not _inside(real, base):
-                    logger.warning(
-                        "skipping %s: it is a symlink to %s, outside the static "
-                        "folder %s",
-                        entry.path,
-                        real,
-                        base,
-                    )
-                    continue
-                target = real[len(base) :].lstrip(os.sep).replace(os.sep, "/")
-                if not include_hidden and is_hidden(target):
-                    continue
-                if entry.is_dir():
-                    if real in ancestors:
-                        logger.warning("skipping %s: a symlink loop", entry.path)
-                        continue
-                    pending.append((relative, entry.path, ancestors | {real}))
-                elif entry.is_file():
-                    origin = _origin(real, target)
-                    if origin is not None:
-                        found[relative] = origin
+                _list_entry(entry, directory, base, include_hidden, found, pending)
     return Listing(root, tuple(sorted(found)), FrozenDict(sorted(found.items())))
 
 
-def _origin(real: str, target: str) -> Origin | None:
-    """The regular file at ``real`` as it is now; None if it is gone or was
-    replaced by something else (a link, a FIFO) since the walk looked."""
+@attrs.frozen
+class _Directory:
+    relative: str
+    """Below the static folder, as listed."""
+    path: str
+    """Where it is scanned: the folder's path joined with ``relative``."""
+    real: str
+    """Resolved."""
+    target: str
+    """``real`` below the folder's resolved path, ``/``-separated."""
+    ancestors: frozenset[str]
+    """The resolved paths it was reached through, itself included."""
+
+    def child(self, name: str) -> tuple[str, str]:
+        """A child's relative path and its target, if it is no link: one
+        string for both where no link was crossed, as in most folders."""
+        relative = f"{self.relative}/{name}" if self.relative else name
+        if self.target == self.relative:
+            return relative, relative
+        return relative, f"{self.target}/{name}" if self.target else name
+
+
+def _list_entry(
+    entry: os.DirEntry[str],
+    directory: _Directory,
+    base: str,
+    include_hidden: bool,
+    found: dict[str, Origin],
+    pending: list[_Directory],
+) -> None:
+    relative, target = directory.child(entry.name)
+    info: os.stat_result | None
     try:
-        info = os.stat(real, follow_symlinks=False)
+        if entry.is_symlink():
+            real = os.path.realpath(entry.path)
+            if not _inside(real, base):
+                logger.warning(
+                    "skipping %s: it is a symlink to %s, outside the static "
+                    "folder %s",
+                    entry.path,
+                    real,
+                    base,
+                )
+                return
+            target = real[len(base) :].lstrip(os.sep).replace(os.sep, "/")
+            if not include_hidden and is_hidden(target):
+                return
+            info = os.stat(real, follow_symlinks=False)
+        else:
+            # Not a link: its own name is all the walk has not checked yet.
+            real = os.path.join(directory.real, entry.name)
+            is_directory = entry.is_dir(follow_symlinks=False)
+            info = None if is_directory else entry.stat(follow_symlinks=False)
     except OSError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return Origin(real, target, info.st_dev, info.st_ino)
+        return  # gone since it was listed
+    if info is None or stat.S_ISDIR(info.st_mode):
+        if real in directory.ancestors:
+            logger.warning("skipping %s: a symlink loop", entry.path)
+            return
+        pending.append(
+            _Directory(
+                relative, entry.path, real, target, directory.ancestors | {real}
+            )
+        )
+    elif stat.S_ISREG(info.st_mode):
+        found[relative] = Origin(base, target, info.st_dev, info.st_ino)
 
 
 def _valid_name(path: str) -> bool:
@@ -116,17 +153,35 @@ def _valid_name(path: str) -> bool:
     return True
 
 
+PARALLEL_SIZE = 256 * 1024
+"""Files this large or larger are hashed in threads. hashlib releases the
+GIL only for updates of 2048 bytes or more, and handing a file to a thread
+(a Future, a lock, a queue) costs more than hashing tens of KiB: threads pay
+only where the hashing dwarfs the hand-off."""
+
+
 def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
-    """SHA-1, size and stamp of each asset; hashlib releases the GIL, so big
-    trees hash in parallel. An asset the walk listed is read only if it is
-    still the file the walk found (see `open_listed`)."""
+    """SHA-1, size and stamp of each asset: small files in this thread, large
+    ones side by side in ``workers`` threads. An asset the walk listed is
+    read only if it is still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
         sha1, stamp = stable_digest(asset.local_path, asset.origin)
         return LocalFile(asset, sha1, stamp[1], stamp)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(local_file, assets))
+    hashed: list[LocalFile | Future[LocalFile]] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
+        for asset in assets:
+            small = stable_digest(
+                asset.local_path, asset.origin, max_size=PARALLEL_SIZE - 1
+            )
+            if small is None:
+                hashed.append(pool.submit(local_file, asset))
+            else:
+                hashed.append(LocalFile(asset, small[0], small[1][1], small[1]))
+        return [
+            item.result() if isinstance(item, Future) else item for item in hashed
+        ]
 
 
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:

@@ -35,13 +35,19 @@ class Origin:
     is still this file (same device and inode): by then the listed path may
     have been swapped for a link out of the folder."""
 
-    path: str
-    """Absolute, with every link resolved: opening it follows none."""
+    folder: str
+    """The static folder's own resolved path, shared by its files."""
     target: str
-    """``path`` relative to the static folder's own resolved path, with
-    ``/`` separators: a link's target is hidden if this is."""
+    """The file's path below ``folder``, with every link resolved and ``/``
+    separators: a link's target is hidden if this is."""
     device: int
     inode: int
+
+    @property
+    def path(self) -> str:
+        """Absolute, with every link resolved: opening it follows none. Built
+        when opened, not kept: a big site lists tens of thousands of files."""
+        return f"{self.folder.rstrip('/')}/{self.target}"
 
 
 @attrs.frozen
@@ -71,7 +77,8 @@ class Asset:
 def is_hidden(relative_path: str) -> bool:
     """Dot-files and anything under a dot-directory (``.git/``, ``.env``) stay
     private: publishing them by accident can leak secrets."""
-    return any(part.startswith(".") for part in relative_path.split("/"))
+    # Some component starts with a dot: the first one, or one after a slash.
+    return relative_path.startswith(".") or "/." in relative_path
 
 
 def is_private(relative_path: str, origin: Origin | None) -> bool:

@@ -19,7 +19,7 @@ from flask_s3.core.manifest import Manifest, ManifestEntry, RunRecord
 from flask_s3.core.pruning import PlannedDelete, prune_plan
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset
-from flask_s3.core.upload_spec import UploadSpec, upload_spec
+from flask_s3.core.upload_spec import UploadSpec, UploadSpecs
 from flask_s3.core.urls import cdn_path
 
 Listed = tuple[int, str]
@@ -163,11 +163,11 @@ def _planned(
     settings: Settings,
     local: LocalFile,
     remote: Manifest,
-    acl: str | None,
+    specs: UploadSpecs,
     listing: Mapping[str, Listed] | None,
 ) -> list[PlannedAsset]:
     key = local.asset.key
-    spec = upload_spec(settings, local.asset.relative_path, acl=acl)
+    spec = specs.of(local.asset.relative_path)
     reason = _reason(remote.entries.get(key), local.sha1, spec, listing, key)
     action = Action.UPLOAD
     if reason is Reason.HEADERS_UNKNOWN:
@@ -195,9 +195,7 @@ def _planned(
                 attrs.evolve(local.asset, key=copy),
                 local.sha1,
                 local.size,
-                upload_spec(
-                    settings, local.asset.relative_path, acl=acl, immutable=True
-                ),
+                specs.of(local.asset.relative_path, immutable=True),
                 Action.SKIP if exists else Action.UPLOAD,
                 copy_reason,
                 source=key,
@@ -222,10 +220,11 @@ def plan_uploads(
     are the keys of every local file, filtered out or hidden ones included;
     ``read`` is the manifest as read, when ``remote`` is not it; ``listing``,
     the bucket's objects under this app's keys, when verifying."""
+    specs = UploadSpecs(settings, acl)
     items = tuple(
         item
         for local in local_files
-        for item in _planned(settings, local, remote, acl, listing)
+        for item in _planned(settings, local, remote, specs, listing)
     )
     # A new version of the site is content added, changed or pruned; re-sending
     # unchanged files (S3_ONLY_MODIFIED off) or new headers must not age the

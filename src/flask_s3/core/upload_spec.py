@@ -8,6 +8,7 @@ change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -62,9 +63,10 @@ class UploadSpec:
             arguments["ACL"] = self.acl
         return arguments
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """A SHA-1 of everything but the bytes: the spec digest."""
+        """A SHA-1 of everything but the bytes: the spec digest. Kept, since a
+        plan asks it twice per asset and assets alike share a spec."""
         canonical = json.dumps(
             [self.gzip, self.acl, self.parameters, self.metadata], sort_keys=True
         )
@@ -97,19 +99,39 @@ def upload_spec(
     the bucket takes no ACLs (Object Ownership: BucketOwnerEnforced). An
     ``immutable`` (hashed) copy may be cached for a year, unless the
     settings give it a Cache-Control of their own."""
-    path_headers = [
-        headers
-        for pattern, headers in settings.filepath_headers.items()
-        if re.search(pattern, relative_path)
-    ]
-    guessed = {"Content-Type": media_type(relative_path)}
+    return _spec(settings, _traits(settings, relative_path), acl, immutable)
+
+
+_Traits = tuple[str, bool, tuple[int, ...]]
+"""All of an asset's path that its spec depends on: its media type, whether
+it is gzipped, and which ``S3_FILEPATH_HEADERS`` patterns match it."""
+
+
+def _traits(settings: Settings, relative_path: str) -> _Traits:
+    return (
+        media_type(relative_path),
+        should_gzip(settings, relative_path),
+        tuple(
+            index
+            for index, pattern in enumerate(settings.filepath_headers)
+            if re.search(pattern, relative_path)
+        ),
+    )
+
+
+def _spec(
+    settings: Settings, traits: _Traits, acl: str | None, immutable: bool
+) -> UploadSpec:
+    guessed_type, gzip, matching = traits
+    patterns = list(settings.filepath_headers.values())
+    path_headers = [patterns[index] for index in matching]
+    guessed = {"Content-Type": guessed_type}
     lasting = {"Cache-Control": IMMUTABLE_CACHE_CONTROL} if immutable else {}
     layers = (
         [lasting, settings.headers, guessed, *path_headers]
         if settings.force_mimetype
         else [guessed, lasting, settings.headers, *path_headers]
     )
-    gzip = should_gzip(settings, relative_path)
     if gzip:
         layers.append({"Content-Encoding": "gzip"})
     parameters: list[tuple[str, str]] = []
@@ -132,3 +154,23 @@ def upload_spec(
         parameters=tuple(sorted(parameters)),
         metadata=tuple(sorted(metadata)),
     )
+
+
+class UploadSpecs:
+    """The specs of one run's assets. Assets alike (`_Traits`) share one
+    spec, built and digested once: a site of 50,000 files has a handful of
+    kinds, not 50,000 specs."""
+
+    def __init__(self, settings: Settings, acl: str | None) -> None:
+        self._settings = settings
+        self._acl = acl
+        self._specs: dict[tuple[_Traits, bool], UploadSpec] = {}
+
+    def of(self, relative_path: str, *, immutable: bool = False) -> UploadSpec:
+        """`upload_spec` of the asset."""
+        traits = (_traits(self._settings, relative_path), immutable)
+        spec = self._specs.get(traits)
+        if spec is None:
+            spec = _spec(self._settings, traits[0], self._acl, immutable)
+            self._specs[traits] = spec
+        return spec

@@ -58,8 +58,9 @@ class LocalTree:
     files: tuple[LocalFile, ...]
     """The assets to publish, hashed."""
     keys: frozenset[str]
-    """The key of every local file, hidden ones included when pruning, so
-    that pruning never deletes a file that exists."""
+    """When pruning, the key of every local file, hidden ones included, so
+    that pruning never deletes a file that exists; else only the published
+    ones', since nothing is deleted."""
 
 
 def read_local_tree(
@@ -76,7 +77,13 @@ def read_local_tree(
         include_hidden=options.include_hidden,
         filepath_filter_regex=options.filepath_filter_regex,
     )
-    every = discover_assets(settings, listings, include_hidden=True)
+    # Only pruning needs the keys of files that are not published (hidden
+    # ones): without it, a second discovery would find nothing it uses.
+    every = (
+        discover_assets(settings, listings, include_hidden=True)
+        if settings.prune
+        else assets
+    )
     return LocalTree(
         tuple(hash_assets(assets)), frozenset(asset.key for asset in every)
     )

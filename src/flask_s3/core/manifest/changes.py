@@ -181,11 +181,14 @@ class RunRecord:
         ``pruning``, for what is about to be deleted, which stays in flight
         until `pruned`."""
         # A skip means the record already says what the plan would: only the
-        # deploy moves, and the size and ETag the bucket answered stay.
+        # deploy moves, and the size and ETag the bucket answered stay. Where
+        # the deploy did not move either (a run that changes nothing), there
+        # is nothing to refresh.
+        read = self.read.entries
         refresh = {
-            key: attrs.evolve(self.read.entries[key], deploy=self.deploy)
+            key: attrs.evolve(read[key], deploy=self.deploy)
             for key in self.skipped
-            if key in self.read.entries
+            if key in read and read[key].deploy != self.deploy
         }
         put = {
             key: attrs.evolve(self.entries[key], size=stored.size, etag=stored.etag)
