@@ -18,10 +18,12 @@ from _common import REPO
 from _peers import AWSCLI_VENV, PEER_VENV, venv_python, version_in
 from _provenance import checkout
 from _runner import CONTENDERS, Bench, Run
-from _tree import FILE_SIZE, FILES
+from _tree import FILE_SIZE
 
 MAX_RATIO_VS_SYNC = 1.0
-MAX_RATIO_VS_PLAIN = 1.25
+MAX_RATIO_VS_PLAIN = 1.0
+"""Against the 32-thread loop: at 30 ms a round trip, 16 threads leave the
+link idle, so beating that loop says little."""
 MIN_SPEEDUP_VS_033 = 8.0
 MAX_PEAK_RSS_MIB = 150
 
@@ -39,9 +41,9 @@ def print_setup(bench: Bench, one_way: float, load: tuple[float, float, float]) 
     versions = bench.peer_versions
     print("flask_s3.create_all upload benchmark")
     print(
-        f"  {FILES} files of {FILE_SIZE // 1024} KiB (.css/.js/.png, random bytes) "
-        f"in 6 folders; moto S3 server in its own process behind a loopback proxy "
-        f"adding {one_way * 1000:.0f} ms each way\n"
+        f"  {bench.files} files of {FILE_SIZE // 1024} KiB (.css/.js/.png, random "
+        "bytes) in 6 folders; moto S3 server in its own process behind a\n"
+        f"  loopback proxy adding {one_way * 1000:.0f} ms each way "
         f"  ({2 * one_way * 1000:.0f} ms per request, twice that for a PUT "
         "with Expect: 100-continue; connecting is free, as\n  with keep-alive); "
         "a fresh bucket for every cold run, created beforehand for all; "
@@ -63,9 +65,10 @@ def print_setup(bench: Bench, one_way: float, load: tuple[float, float, float]) 
         f"{AWSCLI_VENV.relative_to(REPO)}, `aws s3 sync` with its default 10 threads"
     )
     print(
-        "  plain: boto3 put_object of each file's bytes, ThreadPoolExecutor(16), "
-        "one client with max_pool_connections=16"
+        "  plain: boto3 put_object of each file's bytes, ThreadPoolExecutor(N), "
+        "one client with max_pool_connections=N,\n         N = 16 and 32"
     )
+    print("  ours : default settings but S3_ONLY_MODIFIED (for the re-run)")
 
 
 def print_report(bench: Bench, repeats: int) -> list[bool]:
@@ -90,7 +93,7 @@ def print_report(bench: Bench, repeats: int) -> list[bool]:
             f"{seconds(median(rerun, lambda r: r.wall)):>11} "
             f"{seconds(median(rerun, lambda r: r.inside)):>8}   {spread}"
         )
-    print(f"  {'':<17} (plain loop: no skip logic, so no re-run)")
+    print(f"  {'':<17} (plain loops: no skip logic, so no re-run)")
 
     def wall(contender: str, phase: str) -> float:
         value = median(bench.runs[(contender, phase)], lambda r: r.wall)
@@ -106,10 +109,10 @@ def print_report(bench: Bench, repeats: int) -> list[bool]:
             ours_cold / wall("aws s3 sync", "cold") <= MAX_RATIO_VS_SYNC,
         ),
         (
-            "cold: ours / plain boto3 x16",
-            ours_cold / wall("plain boto3 x16", "cold"),
+            "cold: ours / plain boto3 x32",
+            ours_cold / wall("plain boto3 x32", "cold"),
             f"<= {MAX_RATIO_VS_PLAIN:.2f}",
-            ours_cold / wall("plain boto3 x16", "cold") <= MAX_RATIO_VS_PLAIN,
+            ours_cold / wall("plain boto3 x32", "cold") <= MAX_RATIO_VS_PLAIN,
         ),
         (
             "cold: 0.3.3 / ours",
@@ -127,9 +130,10 @@ def print_report(bench: Bench, repeats: int) -> list[bool]:
     print("\nGoals, on the median wall-clock times")
     for label, ratio, goal, passed in goals:
         print(f"  {label:<30} {ratio:6.2f}x  {goal:<8} {'PASS' if passed else 'MISS'}")
+    x16, x32 = wall("plain boto3 x16", "cold"), wall("plain boto3 x32", "cold")
     print(
-        f"  (for scale, not a goal: 0.3.3 / plain boto3 x16 = "
-        f"{wall('0.3.3', 'cold') / wall('plain boto3 x16', 'cold'):.2f}x)"
+        f"  (for scale, not goals: ours / plain boto3 x16 = {ours_cold / x16:.2f}x, "
+        f"plain boto3 x16 / x32 = {x16 / x32:.2f}x)"
     )
     print_traffic(bench)
     print_cpu(bench)

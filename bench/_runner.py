@@ -17,12 +17,14 @@ from _common import CHILD, REPO, expect
 from _moto import reset_moto
 from _peers import PEER_VENV
 from _traffic import Traffic
-from _tree import FILES, PREFIX
+from _tree import PREFIX
 from tests.support.loopback_proxy import LoopbackProxy
 
-CONTENDERS = ("ours", "0.3.3", "aws s3 sync", "plain boto3 x16")
-NO_RERUN = "plain boto3 x16"
-"""The plain loop has no skip logic, so a re-run would just be a cold run."""
+PLAIN = {"plain boto3 x16": "plain-16", "plain boto3 x32": "plain-32"}
+"""The plain loops, by the name the child knows each by."""
+CONTENDERS = ("ours", "0.3.3", "aws s3 sync", *PLAIN)
+NO_RERUN = set(PLAIN)
+"""The plain loops have no skip logic, so a re-run would just be a cold run."""
 
 
 def cpu_seconds_of(pid: int) -> float | None:
@@ -55,6 +57,7 @@ class Bench:
     moto_pid: int
     proxy: LoopbackProxy
     static: Path
+    files: int
     peer_python: Path
     aws: Path
     admin: Any
@@ -70,8 +73,9 @@ class Bench:
             # -E: no PYTHONPATH that could lead to our src/; -s: no user site.
             env = {**self.env, "AWS_ENDPOINT_URL_S3": self.proxy.url}
             return [str(self.peer_python), "-E", "-s", str(CHILD), "0.3.3", *args], env
-        if contender == "plain boto3 x16":
-            return [sys.executable, "-E", "-s", str(CHILD), "plain", *args], self.env
+        if contender in PLAIN:
+            child = [sys.executable, "-E", "-s", str(CHILD), PLAIN[contender]]
+            return [*child, *args], self.env
         destination = f"s3://{bucket}/{PREFIX}"
         return [
             str(self.aws),
@@ -129,14 +133,17 @@ class Bench:
             not self.proxy.errors and not self.proxy.overflowed,
             f"{contender} ({phase}): the proxy failed: {self.proxy.errors}",
         )
-        listed = self.admin.list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}/")
+        pages = self.admin.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{PREFIX}/"
+        )
+        stored = sum(page.get("KeyCount", 0) for page in pages)
         expect(
-            listed.get("KeyCount") == FILES,
-            f"{contender} ({phase}): {listed.get('KeyCount')} assets in the bucket",
+            stored == self.files,
+            f"{contender} ({phase}): {stored} assets in the bucket",
         )
         puts = traffic.requests["PUT asset"]
         expect(
-            puts == (FILES if phase == "cold" else 0),
+            puts == (self.files if phase == "cold" else 0),
             f"{contender} ({phase}) sent {puts} asset PUTs through the proxy",
         )
         if contender == "ours":
@@ -144,7 +151,7 @@ class Bench:
                 Path(report["module"]).resolve().is_relative_to(REPO / "src"),
                 f"ours imported flask_s3 from {report['module']}",
             )
-            wanted = (FILES, 0) if phase == "cold" else (0, FILES)
+            wanted = (self.files, 0) if phase == "cold" else (0, self.files)
             got = (report["uploaded"], report["skipped"])
             expect(got == wanted, f"ours ({phase}) uploaded/skipped {got}")
         if contender == "0.3.3":
@@ -159,5 +166,5 @@ class Bench:
         reset_moto(self.moto)
         self.admin.create_bucket(Bucket=bucket)
         self.run(contender, bucket, "cold")
-        if contender != NO_RERUN:
+        if contender not in NO_RERUN:
             self.run(contender, bucket, "re-run")

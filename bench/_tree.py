@@ -7,27 +7,31 @@ from pathlib import Path
 
 from _common import expect
 
-FILES = 200
+FILES = 2000
 FILE_SIZE = 10 * 1024
 PREFIX = "static"
 """The key prefix of every asset, which tells asset PUTs from other requests."""
+LAYOUT = (
+    ("css", ".css", 15),
+    ("css/vendor", ".css", 10),
+    ("js", ".js", 20),
+    ("js/lib", ".js", 15),
+    ("img", ".png", 25),
+    ("img/icons", ".png", 15),
+)
+"""The folders a real app has, with each one's share of the files in percent."""
 
 
-def write_static_tree(static: Path) -> None:
-    """200 files of incompressible bytes in the folders a real app has."""
-    layout = [
-        ("css", ".css", 30),
-        ("css/vendor", ".css", 20),
-        ("js", ".js", 40),
-        ("js/lib", ".js", 30),
-        ("img", ".png", 50),
-        ("img/icons", ".png", 30),
-    ]
-    expect(sum(count for *_, count in layout) == FILES, "the layout has 200 files")
-    for folder, extension, count in layout:
+def write_static_tree(static: Path, files: int = FILES) -> None:
+    """``files`` files of incompressible bytes, spread over the folders in
+    LAYOUT's proportions."""
+    expect(files >= len(LAYOUT), f"at least {len(LAYOUT)} files, not {files}")
+    counts = [files * share // 100 for *_, share in LAYOUT]
+    counts[0] += files - sum(counts)
+    for (folder, extension, _), count in zip(LAYOUT, counts, strict=True):
         (static / folder).mkdir(parents=True)
         for index in range(count):
-            name = f"{folder.replace('/', '-')}-{index:03d}{extension}"
+            name = f"{folder.replace('/', '-')}-{index:04d}{extension}"
             (static / folder / name).write_bytes(os.urandom(FILE_SIZE))
 
 

@@ -7,7 +7,8 @@ nothing but the standard library at the top: the interpreter that runs it (the
 repo's, or 0.3.3's venv) decides which ``flask_s3`` a contender gets. Each
 contender prints one JSON line on stdout for the parent.
 
-Usage: ``python _upload_child.py {ours,0.3.3,plain} STATIC_DIR BUCKET [ENDPOINT]``
+Usage: ``python _upload_child.py NAME STATIC_DIR BUCKET ENDPOINT``, NAME one of
+``ours``, ``0.3.3``, ``plain-16`` and ``plain-32``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import os
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 STARTED = time.perf_counter()
-PLAIN_THREADS = 16
 
 
 def _app(static: Path) -> Any:
@@ -85,9 +86,10 @@ def flask_s3_033(static: Path, bucket: str, endpoint: str) -> dict[str, Any]:
     }
 
 
-def plain(static: Path, bucket: str, endpoint: str) -> dict[str, Any]:
-    """The least a hand-written uploader does: one client, 16 threads, one
-    ``put_object`` per file with its bytes and a guessed Content-Type."""
+def plain(static: Path, bucket: str, endpoint: str, threads: int) -> dict[str, Any]:
+    """The least a hand-written uploader does: one client, ``threads``
+    threads, one ``put_object`` per file with its bytes and a guessed
+    Content-Type."""
     import mimetypes
     from concurrent.futures import ThreadPoolExecutor
 
@@ -97,7 +99,7 @@ def plain(static: Path, bucket: str, endpoint: str) -> dict[str, Any]:
     client = boto3.client(
         "s3",
         endpoint_url=endpoint,
-        config=Config(max_pool_connections=PLAIN_THREADS),
+        config=Config(max_pool_connections=threads),
     )
     imported = time.perf_counter()
     root = static.parent
@@ -111,7 +113,7 @@ def plain(static: Path, bucket: str, endpoint: str) -> dict[str, Any]:
         )
 
     files = [path for path in static.rglob("*") if path.is_file()]
-    with ThreadPoolExecutor(PLAIN_THREADS) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         list(pool.map(put, files))
     done = time.perf_counter()
     return {
@@ -121,7 +123,12 @@ def plain(static: Path, bucket: str, endpoint: str) -> dict[str, Any]:
     }
 
 
-CONTENDERS = {"ours": ours, "0.3.3": flask_s3_033, "plain": plain}
+CONTENDERS = {
+    "ours": ours,
+    "0.3.3": flask_s3_033,
+    "plain-16": partial(plain, threads=16),
+    "plain-32": partial(plain, threads=32),
+}
 
 
 def main(argv: list[str]) -> None:

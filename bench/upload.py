@@ -1,5 +1,6 @@
 """Benchmark ``flask_s3.create_all`` against Flask-S3 0.3.3, ``aws s3 sync`` and
-a plain 16-thread boto3 loop, over a link with a real round trip, in one run.
+plain boto3 loops of 16 and 32 threads, over a link with a real round trip, in
+one run.
 
 A deploy uploads many small files, so its time goes in round trips, not in
 bandwidth: on loopback every uploader looks instant and the comparison says
@@ -42,19 +43,30 @@ from _profile import profile_ours
 from _report import print_report, print_rss, print_setup
 from _rss import big_file_rss
 from _runner import CONTENDERS, Bench
-from _tree import write_static_tree
+from _tree import FILES, write_static_tree
 from tests.support.aws_env import offline_aws_env
 from tests.support.loopback_proxy import LoopbackProxy
 
 ONE_WAY_DELAY = 0.015
-MAX_REQUESTS_PER_ROUND = 2000
-"""About 850 requests go through the proxy in a round of all contenders; the
-bound only stops a runaway client."""
+
+
+def max_requests_per_round(files: int) -> int:
+    """A round of all contenders sends five PUTs per file (three cold
+    uploads that keep their re-run, two plain loops) and a few dozen other
+    requests; the bound only stops a runaway client."""
+    return 6 * files + 500
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, metavar="N")
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=FILES,
+        metavar="N",
+        help=f"files in the cold upload (default {FILES}; fewer for a quick run)",
+    )
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument(
         "--profile",
@@ -64,6 +76,8 @@ def main() -> int:
     options = parser.parse_args()
     if options.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if options.files < 10:
+        parser.error("--files must be at least 10")
     peer_python = ensure_peer()
     aws = ensure_awscli()
     load = os.getloadavg()
@@ -76,12 +90,13 @@ def main() -> int:
         os.environ.clear()
         os.environ.update(env)
         static = scratch / "app" / "static"
-        write_static_tree(static)
+        write_static_tree(static, options.files)
         with moto_server(env) as (moto, moto_pid):
             with LoopbackProxy(
                 moto,
                 one_way=ONE_WAY_DELAY,
-                max_requests=MAX_REQUESTS_PER_ROUND * (options.repeats + 1),
+                max_requests=max_requests_per_round(options.files)
+                * (options.repeats + 1),
             ) as proxy:
                 bench = Bench(
                     env,
@@ -89,6 +104,7 @@ def main() -> int:
                     moto_pid,
                     proxy,
                     static,
+                    options.files,
                     peer_python,
                     aws,
                     admin_client(moto),

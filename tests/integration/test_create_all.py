@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 import flask_s3.adapters.objects as objects_adapter
 from flask_s3 import UploadFailed, create_all
+from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError, resolve_settings
 from flask_s3.core.manifest import Stored
@@ -539,6 +540,31 @@ def test_a_file_over_the_multipart_threshold_arrives_intact(
     assert response["ETag"] == f'"{combined.hexdigest()}-3"'
     assert response["ContentType"] == "application/octet-stream"
     assert grants(s3.get_object_acl(Bucket=BUCKET, Key=key)) == PUBLIC_READ
+
+
+def test_a_big_file_streams_its_parts_from_the_listed_file(
+    s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts are read as they are sent, a bounded read at a time, not each
+    read whole into memory first: many big files in flight would otherwise
+    hold a part or two each."""
+    part = 5 * 1024 * 1024
+    monkeypatch.setattr(objects_adapter, "MULTIPART_THRESHOLD", part)
+    reads: list[int] = []
+    readinto = ListedFile.readinto
+
+    def counted(self: ListedFile, buffer: Any) -> int:
+        count = readinto(self, buffer)
+        reads.append(count)
+        return count
+
+    monkeypatch.setattr(ListedFile, "readinto", counted)
+    big = random.Random(1).randbytes(11 * 1024 * 1024)
+    key = site.add("static", "video/big.bin", big)
+    assert create_all(site.app, filepath_filter_regex=r"^video/").uploaded == (key,)
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == big
+    assert sum(reads) >= len(big)
+    assert max(reads) <= 1024 * 1024
 
 
 def test_a_gzipped_file_over_the_threshold_is_sent_in_parts(

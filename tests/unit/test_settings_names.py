@@ -87,7 +87,7 @@ EXPECTED_DEFAULTS: dict[str, Any] = {
     "filepath_headers": {},
     "override_testing": True,
     "object_acl": "public-read",
-    "upload_concurrency": 16,
+    "upload_concurrency": None,
     "connect_timeout": 5.0,
     "read_timeout": 15.0,
     "max_attempts": 3,

@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flask_s3.adapters.redaction import redact_in_logs
+from flask_s3.core import upload_ramp
 from flask_s3.core.settings import Settings, mask_secret
 from flask_s3.errors import S3Error
 
@@ -90,10 +91,11 @@ def checksum_mode(settings: Settings) -> str | None:
 
 
 def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
-    """An S3 client with a connection pool as large as the upload concurrency,
-    so threads never wait for a connection."""
+    """An S3 client with a connection pool as large as the most uploads that
+    may be in flight, so threads never wait for a connection."""
+    uploads = settings.upload_concurrency or upload_ramp.CAP
     options: dict[str, Any] = {
-        "max_pool_connections": max(settings.upload_concurrency, SURVEY_READS) + 2,
+        "max_pool_connections": max(uploads, SURVEY_READS) + 2,
         "s3": {
             "addressing_style": settings.addressing_style
             or ("path" if settings.endpoint_url else "auto")

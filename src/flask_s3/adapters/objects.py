@@ -3,8 +3,9 @@ listing what is there, and deleting keys in batches.
 
 Each asset is sent from one open descriptor of the file the walk listed
 (`open_listed`), checked to be that file, unchanged since it was hashed; big
-files go in parts, and gzip goes through a spool that moves to disk when
-large, so memory stays flat whatever the asset's size.
+files go in parts, each read from that descriptor as it is sent, and gzip
+goes through a spool that moves to disk when large, so memory stays flat
+whatever the asset's size and however many go at once.
 Each write returns what the bucket answered (size, ETag), for the record.
 """
 
@@ -20,10 +21,12 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
-from boto3.s3.transfer import TransferConfig
+from boto3.s3.transfer import ProgressCallbackInvoker, TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from s3transfer.manager import TransferManager
+from s3transfer.utils import OSUtils
 
 from flask_s3.adapters.aws import describe_error, not_implemented, translated
 from flask_s3.adapters.listed_files import ListedFile, open_listed
@@ -42,6 +45,9 @@ _FRAME_HEAD = 128
 _FRAMED = re.compile(rb"[0-9a-fA-F]+(;chunk-signature=[0-9a-f]+)?\r\n")
 """The start of an aws-chunked body: the first chunk's size in hex."""
 MULTIPART_THRESHOLD = 8 * MIB
+PARTS_IN_FLIGHT = 4
+"""Parts of one big asset sent at once: a big file on a far bucket needs a
+few streams to fill the link, and the other uploads in flight share it."""
 SMALL_BODY = MIB
 DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
@@ -61,14 +67,11 @@ class Objects:
         self.progress = progress
         """Told of the bytes sent as they go: a big asset moves a progress bar
         part by part, not only when it is done."""
-        # From a file object, s3transfer buffers up to ten parts in memory by
-        # default; a big asset would then cost ~100 MiB.
         self._parts = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_THRESHOLD,
-            max_concurrency=2,
+            max_concurrency=PARTS_IN_FLIGHT,
         )
-        self._parts.max_in_memory_upload_chunks = 2
         self._lock = threading.Lock()
         self.acls = True
         """False once the store said it does not implement object ACLs."""
@@ -257,14 +260,21 @@ class Objects:
         return self._stored(item.key)
 
     def _upload_parts(self, body: IO[bytes], key: str, arguments: Any) -> None:
-        self.client.upload_fileobj(
-            body,
-            self.bucket,
-            key,
-            ExtraArgs=arguments,
-            Config=self._parts,
-            Callback=self.progress,
+        """A multipart upload whose parts are read as they are sent: from a
+        file object, s3transfer would read each part into memory first."""
+        size = body.seek(0, 2)
+        readers = _PartReaders(body, size)
+        subscribers = (
+            [ProgressCallbackInvoker(self.progress)] if self.progress else None
         )
+        with TransferManager(self.client, self._parts, osutil=readers) as manager:
+            manager.upload(
+                _PARTS_SOURCE,
+                self.bucket,
+                key,
+                extra_args=arguments,
+                subscribers=subscribers,
+            ).result()
 
     def _put(
         self,
@@ -292,6 +302,60 @@ class Objects:
         if self.progress is not None:
             self.progress(size)
         return Stored(size, _unquoted(response.get("ETag")))
+
+
+_PARTS_SOURCE = "<the asset's open file>"
+"""What s3transfer takes for a file name; `_PartReaders` ignores it."""
+
+
+class _PartReaders(OSUtils):
+    """s3transfer's file access, over one open body: each part it opens is a
+    reader of its own, with its own position, whose every read seeks and
+    reads under one lock, so parts read concurrently never move each other
+    and nothing but the checked descriptor is read."""
+
+    def __init__(self, body: IO[bytes], size: int) -> None:
+        self._body = body
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_file_size(self, filename: str) -> int:
+        return self._size
+
+    def open(self, filename: str, mode: str) -> IO[bytes]:
+        return cast(IO[bytes], _PartReader(self._body, self._size, self._lock))
+
+
+class _PartReader(io.RawIOBase):
+    def __init__(self, body: IO[bytes], size: int, lock: threading.Lock) -> None:
+        super().__init__()
+        self._body = body
+        self._size = size
+        self._lock = lock
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}
+        self._position = max(0, start[whence] + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        with self._lock:
+            self._body.seek(self._position)
+            data = self._body.read(len(view))
+        view[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 def _unquoted(etag: str | None) -> str | None:

@@ -8,14 +8,17 @@ object that was sent: the caller then writes exactly what arrived.
 from __future__ import annotations
 
 import contextlib
+import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from flask_s3.adapters.aws import describe_error
 from flask_s3.core.upload_plan import PlannedAsset
+from flask_s3.core.upload_ramp import Ramp
 from flask_s3.core.upload_result import FailedUpload
 
 OnDone = Callable[[PlannedAsset, bool], None]
@@ -26,29 +29,44 @@ T = TypeVar("T")
 def upload_all(
     send: Callable[[PlannedAsset], T],
     items: Sequence[PlannedAsset],
-    concurrency: int,
+    concurrency: int | None,
     arrived: list[tuple[PlannedAsset, T]],
     failed: list[FailedUpload],
     on_done: OnDone | None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Send every item, filling ``arrived`` and ``failed`` as they end. On an
-    interrupt, or a KeyboardInterrupt raised inside an upload, queued uploads
-    are cancelled, the running ones are waited for, and the interrupt goes on."""
+    """Send every item, filling ``arrived`` and ``failed`` as they end, with
+    ``concurrency`` in flight, or as many as `Ramp` finds pays when it is
+    None. On an interrupt, or a KeyboardInterrupt raised inside an upload,
+    queued uploads are cancelled, the running ones are waited for, and the
+    interrupt goes on."""
     if not items:
         return
+    ramp = Ramp.pinned(concurrency) if concurrency else Ramp.starting(clock())
+    ended: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
 
     def run(item: PlannedAsset) -> None:
         answer = send(item)
         arrived.append((item, answer))
 
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        futures: dict[Future[None], PlannedAsset] = {}
+    with ThreadPoolExecutor(max_workers=min(ramp.cap, len(items))) as pool:
+        running: dict[Future[None], PlannedAsset] = {}
+        waiting = iter(items)
         try:
-            with _interrupts_deferred():
-                for item in items:
-                    futures[pool.submit(run, item)] = item
-            for future in as_completed(futures):
-                item = futures[future]
+            while True:
+                with _interrupts_deferred():
+                    while len(running) < ramp.limit:
+                        item = next(waiting, None)
+                        if item is None:
+                            break
+                        future = pool.submit(run, item)
+                        running[future] = item
+                        future.add_done_callback(ended.put)
+                if not running:
+                    return
+                future = ended.get()
+                item = running.pop(future)
+                ramp = ramp.upload_ended(clock())
                 error = future.exception()
                 if error is not None and not isinstance(error, Exception):
                     raise error

@@ -209,9 +209,10 @@ class Settings:
         *_both("OBJECT_ACL"),
         expects="a canned ACL such as 'public-read' or 'private', or None for no ACL",
     )
-    upload_concurrency: Concurrency = _setting(
-        16, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
+    upload_concurrency: Concurrency | None = _setting(
+        None, *_both("UPLOAD_CONCURRENCY"), expects="a whole number from 1 to 256"
     )
+    """None: as many as pay, from 16 up to 64 (`flask_s3.core.upload_ramp`)."""
     # A silent endpoint fails within about a minute: 3 x (5 + 15) s.
     connect_timeout: Seconds = _setting(
         5.0, *_both("CONNECT_TIMEOUT"), expects="a positive number of seconds"

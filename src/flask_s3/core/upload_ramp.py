@@ -1,0 +1,70 @@
+"""How many uploads to keep in flight when ``S3_UPLOAD_CONCURRENCY`` is unset.
+
+A deploy of small files waits on round trips, so its time falls as 1/n with
+n uploads in flight until the link or the store is busy; past that point more
+only queues requests on a slow link. No fixed n is right for both a far
+bucket and a slow uplink, so the ramp measures: it starts at `START`, and
+after each window of uploads doubles n while the rate at which uploads end
+rose by `GAIN` with the last doubling, up to `CAP`. Once a doubling did not
+pay, it settles on the smaller n for the rest of the run. An explicit setting
+pins n instead.
+
+Pure: the caller passes the clock's readings, so the ramp is tested without
+waiting.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+START = 16
+CAP = 64
+"""The most a default run keeps in flight, and what the client's connection
+pool is sized for."""
+GAIN = 1.25
+"""How much faster uploads must end after a doubling for it to count."""
+WINDOW = 2
+"""A window is this many uploads per one in flight: long enough for each
+connection to carry a second request, so a new connection's set-up does not
+decide."""
+
+
+@attrs.frozen
+class Ramp:
+    limit: int
+    """Uploads to keep in flight now."""
+    cap: int
+    settled: bool = False
+    started: float = 0.0
+    """When this window started (the caller's clock)."""
+    ended: int = 0
+    """Uploads that ended in this window."""
+    before: tuple[int, float] | None = None
+    """The limit of the last window and the rate of uploads ending in it."""
+
+    @classmethod
+    def pinned(cls, limit: int) -> Ramp:
+        return cls(limit, limit, settled=True)
+
+    @classmethod
+    def starting(cls, now: float) -> Ramp:
+        return cls(START, CAP, started=now)
+
+    def upload_ended(self, now: float) -> Ramp:
+        """The ramp after one more upload ended at ``now``."""
+        if self.settled:
+            return self
+        ended = self.ended + 1
+        if ended < WINDOW * self.limit:
+            return attrs.evolve(self, ended=ended)
+        rate = ended / max(now - self.started, 1e-9)
+        if self.before is not None and rate < self.before[1] * GAIN:
+            return Ramp.pinned(self.before[0])
+        if self.limit >= self.cap:
+            return Ramp.pinned(self.limit)
+        return Ramp(
+            min(2 * self.limit, self.cap),
+            self.cap,
+            started=now,
+            before=(self.limit, rate),
+        )
