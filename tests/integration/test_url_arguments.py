@@ -74,7 +74,7 @@ def test_a_nul_in_the_filename_is_the_packages_error_with_cache_busting(
 
 @pytest.mark.parametrize(
     "value",
-    [{"1"}, ["1", None, 2], ("a", "b"), frozenset({"1"}), b"x y", True, 1, 1.5, None],
+    [["1", None, 2], ("a", "b"), frozenset({"1"}), b"x y", True, 1, 1.5, None],
 )
 def test_extra_values_render_as_flask_renders_them(tmp_path: Path, value: Any) -> None:
     app = make_app(tmp_path)
@@ -82,6 +82,14 @@ def test_extra_values_render_as_flask_renders_them(tmp_path: Path, value: Any) -
         local = flask.url_for("static", filename="css/a.css", x=value)
         s3 = flask_s3.url_for("static", filename="css/a.css", x=value)
     assert s3 == "https://assets.s3.amazonaws.com" + local
+
+
+def test_a_set_renders_one_pair_per_item(tmp_path: Path) -> None:
+    """As Werkzeug renders it since 3.0 (2.3 pasted the set's repr)."""
+    app = make_app(tmp_path)
+    with app.test_request_context():
+        s3 = flask_s3.url_for("static", filename="css/a.css", x={"1"})
+    assert s3 == "https://assets.s3.amazonaws.com/static/css/a.css?x=1"
 
 
 def test_a_leading_slash_gets_the_digest_of_the_file_it_names(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ change.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -41,6 +40,18 @@ class UploadSpec:
     acl: str | None
     parameters: tuple[tuple[str, str], ...]
     metadata: tuple[tuple[str, str], ...]
+    digest: str = attrs.field(init=False, eq=False, repr=False)
+    """A SHA-1 of everything but the bytes: the spec digest. Computed once,
+    when the spec is built (a plan asks it twice per asset, and assets alike
+    share a spec); a field, since attrs before 24 gives slotted classes no
+    cached properties."""
+
+    @digest.default
+    def _digest(self) -> str:
+        canonical = json.dumps(
+            [self.gzip, self.acl, self.parameters, self.metadata], sort_keys=True
+        )
+        return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()
 
     @property
     def content_type(self) -> str:
@@ -62,15 +73,6 @@ class UploadSpec:
         if self.acl is not None:
             arguments["ACL"] = self.acl
         return arguments
-
-    @functools.cached_property
-    def digest(self) -> str:
-        """A SHA-1 of everything but the bytes: the spec digest. Kept, since a
-        plan asks it twice per asset and assets alike share a spec."""
-        canonical = json.dumps(
-            [self.gzip, self.acl, self.parameters, self.metadata], sort_keys=True
-        )
-        return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()
 
 
 def _merged(*layers: Mapping[str, str]) -> dict[str, str]:
