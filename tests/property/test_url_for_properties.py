@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -86,6 +87,10 @@ CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     ),
 }
 SHAPES = ("default", "empty", "slash", "hosts", "subdomain")
+
+WERKZEUG_3 = int(version("werkzeug").split(".")[0]) >= 3
+"""Werkzeug 3 renders a set as one pair per item and quotes '+' in a query;
+2.3 pasted the set's repr and left '+' bare. url_for renders as 3 does."""
 
 
 def _folder(base: Path, name: str) -> str:
@@ -279,6 +284,8 @@ def served_by_flask(app: Flask, local: str) -> tuple[str, str] | None:
 def local_url(endpoint: str, filename: str, anchor: Any, values: dict[str, Any]) -> str:
     """What ``flask.url_for`` builds; without the anchor where Flask cannot
     quote it (a number), since the S3 URL takes its ``str``."""
+    if not WERKZEUG_3:
+        values = {k: list(v) if type(v) is set else v for k, v in values.items()}
     try:
         return flask.url_for(
             endpoint, filename=filename, _external=True, _anchor=anchor, **values
@@ -349,7 +356,10 @@ def check(
     query = local_parts.query
     if digest is not None and settings.cache_busting == "query":
         query = "&".join(part for part in (query, f"v={digest[:12]}") if part)
-    assert parts.query == query
+    if WERKZEUG_3:
+        assert parts.query == query
+    else:  # Werkzeug 2.3 leaves '+' bare in a query, where 3.0 quotes it
+        assert unquote(parts.query) == unquote(query)
     if "#" in local:
         assert parts.fragment == local_parts.fragment
 
