@@ -43,22 +43,15 @@ def stamp_of(info: os.stat_result) -> Stamp:
     return info.st_mtime_ns, info.st_size, info.st_ino
 
 
-class ListedFile(io.RawIOBase):
-    """A regular file, open, read as the bytes it held when it was opened:
-    reads end at that size, however much is appended meanwhile. Seekable,
-    so botocore can size a body and rewind it for a retry."""
+class SizedReader(io.RawIOBase):
+    """A raw reader of a fixed number of bytes with a position of its own:
+    seekable, so botocore can size a body and rewind it for a retry.
+    Subclasses say how the bytes at the position are read."""
 
-    def __init__(self, descriptor: int, path: str, info: os.stat_result) -> None:
+    def __init__(self, size: int) -> None:
         super().__init__()
-        self._descriptor = descriptor
-        self._size = info.st_size
+        self._size = size
         self._position = 0
-        self.path = path
-        self.stamp = stamp_of(info)
-        """As it was opened."""
-
-    def current_stamp(self) -> Stamp:
-        return stamp_of(os.fstat(self._descriptor))
 
     def readable(self) -> bool:
         return True
@@ -73,6 +66,21 @@ class ListedFile(io.RawIOBase):
         start = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}
         self._position = max(0, start[whence] + offset)
         return self._position
+
+
+class ListedFile(SizedReader):
+    """A regular file, open, read as the bytes it held when it was opened:
+    reads end at that size, however much is appended meanwhile."""
+
+    def __init__(self, descriptor: int, path: str, info: os.stat_result) -> None:
+        super().__init__(info.st_size)
+        self._descriptor = descriptor
+        self.path = path
+        self.stamp = stamp_of(info)
+        """As it was opened."""
+
+    def current_stamp(self) -> Stamp:
+        return stamp_of(os.fstat(self._descriptor))
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         wanted = min(memoryview(buffer).nbytes, self._size - self._position)

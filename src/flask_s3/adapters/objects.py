@@ -29,7 +29,7 @@ from s3transfer.manager import TransferManager
 from s3transfer.utils import OSUtils
 
 from flask_s3.adapters.aws import describe_error, not_implemented, translated
-from flask_s3.adapters.listed_files import ListedFile, open_listed
+from flask_s3.adapters.listed_files import ListedFile, SizedReader, open_listed
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import Action, Listed, PlannedAsset
 from flask_s3.errors import FileChanged, S3Error
@@ -326,27 +326,11 @@ class _PartReaders(OSUtils):
         return cast(IO[bytes], _PartReader(self._body, self._size, self._lock))
 
 
-class _PartReader(io.RawIOBase):
+class _PartReader(SizedReader):
     def __init__(self, body: IO[bytes], size: int, lock: threading.Lock) -> None:
-        super().__init__()
+        super().__init__(size)
         self._body = body
-        self._size = size
         self._lock = lock
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}
-        self._position = max(0, start[whence] + offset)
-        return self._position
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
