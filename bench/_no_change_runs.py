@@ -2,24 +2,21 @@
 time and peak memory, what the S3 server spent meanwhile, and a check that it
 sent nothing.
 
-The child is reaped with ``os.wait4``, which gives that one process's user
-and system time and its peak RSS; ``RUSAGE_CHILDREN`` would mix every child
-reaped so far into the peak.
+Each child is started, timed and reaped by the small launcher process
+(`_launcher.Launcher`), so that its peak RSS is its own.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import CHILD, REPO, expect
+from _commands import aws_sync_command, child_command
+from _common import REPO, expect
+from _launcher import Launcher
 from _peers import PEER_VENV
 from _runner import cpu_seconds_of
 from _traffic import Traffic
@@ -46,54 +43,37 @@ class Contenders:
     proxy: LoopbackProxy
     peer_python: Path
     aws: Path
+    launcher: Launcher
+    scratch: Path
 
     def command(
         self, contender: str, static: Path, bucket: str
     ) -> tuple[list[str], dict[str, str]]:
-        args = [str(static), bucket, self.proxy.url]
-        if contender == "ours":
-            env = {**self.env, "PYTHONPATH": str(REPO / "src")}
-            return [sys.executable, "-s", str(CHILD), "ours", *args], env
-        if contender == "0.3.3":
-            # -E: no PYTHONPATH that could lead to our src/; -s: no user site.
-            env = {**self.env, "AWS_ENDPOINT_URL_S3": self.proxy.url}
-            return [str(self.peer_python), "-E", "-s", str(CHILD), "0.3.3", *args], env
-        return [
-            str(self.aws),
-            "s3",
-            "sync",
-            str(static),
-            f"s3://{bucket}/static",
-            "--dryrun",
-            "--endpoint-url",
-            self.proxy.url,
-            "--no-progress",
-        ], self.env
+        endpoint = self.proxy.url
+        if contender == "aws --dryrun":
+            return aws_sync_command(self.aws, static, bucket, endpoint, "--dryrun"), (
+                self.env
+            )
+        return child_command(
+            contender, static, bucket, endpoint, self.env, self.peer_python
+        )
 
     def run(self, contender: str, static: Path, bucket: str, files: int) -> Run:
         command, env = self.command(contender, static, bucket)
         self.proxy.take()
         since = time.monotonic()
         server_before = cpu_seconds_of(self.moto_pid)
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-            _, status, usage = os.wait4(process.pid, 0)
-            wall = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read().decode(), err.read().decode()
+        answer, stdout, stderr = self.launcher.run(command, env, self.scratch)
         server_after = cpu_seconds_of(self.moto_pid)
         traffic = Traffic.of(since, self.proxy.take())
-        if process.returncode != 0:
+        if answer["returncode"] != 0:
             raise SystemExit(f"{contender} ({files} files) failed:\n{stderr}")
         check(contender, files, stdout, traffic)
         return Run(
-            cpu=usage.ru_utime + usage.ru_stime,
-            wall=wall,
+            cpu=answer["cpu"],
+            wall=answer["wall"],
             # Linux gives ru_maxrss in KiB.
-            peak_rss_mib=usage.ru_maxrss / 1024,
+            peak_rss_mib=answer["peak_rss_kib"] / 1024,
             server_cpu=(
                 None
                 if server_before is None or server_after is None

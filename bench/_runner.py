@@ -7,21 +7,19 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import CHILD, REPO, expect
+from _commands import PLAIN, aws_sync_command, child_command
+from _common import REPO, expect
 from _moto import reset_moto
 from _peers import PEER_VENV
 from _traffic import Traffic
 from _tree import PREFIX
 from tests.support.loopback_proxy import LoopbackProxy
 
-PLAIN = {"plain boto3 x16": "plain-16", "plain boto3 x32": "plain-32"}
-"""The plain loops, by the name the child knows each by."""
 CONTENDERS = ("ours", "0.3.3", "aws s3 sync", *PLAIN)
 NO_RERUN = set(PLAIN)
 """The plain loops have no skip logic, so a re-run would just be a cold run."""
@@ -65,29 +63,15 @@ class Bench:
     peer_versions: dict[str, str] = field(default_factory=dict)
 
     def command(self, contender: str, bucket: str) -> tuple[list[str], dict[str, str]]:
-        args = [str(self.static), bucket, self.proxy.url]
-        if contender == "ours":
-            env = {**self.env, "PYTHONPATH": str(REPO / "src")}
-            return [sys.executable, "-s", str(CHILD), "ours", *args], env
-        if contender == "0.3.3":
-            # -E: no PYTHONPATH that could lead to our src/; -s: no user site.
-            env = {**self.env, "AWS_ENDPOINT_URL_S3": self.proxy.url}
-            return [str(self.peer_python), "-E", "-s", str(CHILD), "0.3.3", *args], env
-        if contender in PLAIN:
-            child = [sys.executable, "-E", "-s", str(CHILD), PLAIN[contender]]
-            return [*child, *args], self.env
-        destination = f"s3://{bucket}/{PREFIX}"
-        return [
-            str(self.aws),
-            "s3",
-            "sync",
-            str(self.static),
-            destination,
-            "--endpoint-url",
-            self.proxy.url,
-            "--no-progress",
-            "--only-show-errors",
-        ], self.env
+        if contender == "aws s3 sync":
+            options = ("--only-show-errors",)
+            command = aws_sync_command(
+                self.aws, self.static, bucket, self.proxy.url, *options
+            )
+            return command, self.env
+        return child_command(
+            contender, self.static, bucket, self.proxy.url, self.env, self.peer_python
+        )
 
     def run(self, contender: str, bucket: str, phase: str) -> Run:
         command, env = self.command(contender, bucket)

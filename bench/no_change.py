@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import CHILD, REPO
+from _launcher import Launcher
 from _moto import admin_client, moto_server, reset_moto
 from _no_change_runs import CONTENDERS, Contenders, Run
 from _peers import ensure_awscli, ensure_peer
@@ -197,6 +197,7 @@ def main() -> int:
     options = parser.parse_args()
     if options.rounds is not None and options.rounds < 1:
         parser.error("--rounds must be at least 1")
+    launcher = Launcher()  # first, while this process is small
     peer_python = ensure_peer()
     aws = ensure_awscli()
     load = os.getloadavg()
@@ -212,7 +213,9 @@ def main() -> int:
             moto_server(env) as (moto, moto_pid),
             LoopbackProxy(moto, max_requests=1_000_000) as proxy,
         ):
-            contenders = Contenders(env, moto_pid, proxy, peer_python, aws)
+            contenders = Contenders(
+                env, moto_pid, proxy, peer_python, aws, launcher, scratch
+            )
             for files in options.sizes:
                 static = scratch / f"app-{files}" / "static"
                 write_small_files(static, files)
@@ -227,6 +230,7 @@ def main() -> int:
                     order.append(order.pop(0))
                 results[files] = runs
                 print(f"({files:,} files done)", file=sys.stderr)
+    launcher.close()
     print("No-change deploy benchmark")
     print(
         "  small files (512 B to 4 KiB) 100 to a folder; each contender a "
@@ -238,11 +242,10 @@ def main() -> int:
         f"figures); {time.perf_counter() - started:.0f} s in all"
     )
     print(f"  ours: src/flask_s3 at {checkout(REPO)}, Python {sys.version.split()[0]}")
-    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"  NB: Linux carries the parent's peak RSS across fork and exec, so no "
-        f"child's peak RSS\n  reads below this process's: {floor:.0f} MiB; a "
-        "figure at that floor is the floor, not the child's."
+        "  Each contender is started by a small launcher process, so its peak "
+        "RSS is its own\n  (Linux carries the peak of the process that forks "
+        "into the child's)."
     )
     for files, runs in results.items():
         print_size(files, runs)

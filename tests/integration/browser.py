@@ -68,7 +68,6 @@ def chromium_binary() -> str | None:
     return None
 
 
-
 @contextlib.contextmanager
 def strict_moto(port: int, env: dict[str, str], log: Path) -> Iterator[str]:
     """A moto server on 127.0.0.1:``port`` that adds CORS headers only as a

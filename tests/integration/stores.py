@@ -154,7 +154,6 @@ class S3rver:
             return None
 
 
-
 @contextlib.contextmanager
 def running_s3rver(binary: str, directory: Path, *, tls: bool) -> Iterator[S3rver]:
     """s3rver on a free port of 127.0.0.1, its data in ``directory``; stopped

@@ -249,6 +249,7 @@ def writer(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Writer]:
     class Outpaced:
         def __init__(self, stream: ListedFile) -> None:
             self.stream = stream
+            self.stamp = stream.stamp
             self.reads = 0
 
         def read(self, size: int = -1) -> Any:

@@ -5,7 +5,8 @@ from urllib.parse import quote, unquote, urlsplit
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from flask_s3.core import UrlBuilder, resolve_settings
+from flask_s3.core import UnsafeFilename, UrlBuilder, resolve_settings
+from flask_s3.core.urls import served_name
 
 segment = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
@@ -55,3 +56,26 @@ def test_anchor_never_leaks_into_the_path(filename: str, anchor: str) -> None:
     # Quoted as flask.url_for quotes an anchor: '%' is kept as written, so
     # an anchor such as '%00' is not unquoted back, only compared exactly.
     assert parts.fragment == quote(anchor, safe="%!#$&'()*+,/:;=?@")
+
+
+# Names of every shape a URL can carry: dot segments, empty ones, leading and
+# trailing slashes, text that is not ASCII.
+raw_segment = st.sampled_from(["", ".", "..", "a", ".h", "é", "a.css", "x y"])
+raw_names = st.lists(raw_segment, min_size=1, max_size=5).map("/".join)
+
+
+def _served_or_refused(name: str) -> str | type[Exception]:
+    try:
+        return served_name(name)
+    except UnsafeFilename:
+        return UnsafeFilename
+
+
+@given(raw_names)
+@example("a/b.css")
+@example("a//b")
+def test_a_name_serves_the_same_file_as_spelt_the_long_way(name: str) -> None:
+    # A leading './' and a trailing '/' name the same file, and send the name
+    # down the full resolution instead of the shortcut for names that are
+    # already plain: both must agree.
+    assert _served_or_refused(name) == _served_or_refused(f"./{name}/")

@@ -8,6 +8,7 @@ from flask_s3.core.manifest import (
     Change,
     Manifest,
     ManifestEntry,
+    Mark,
     apply,
     manifest_from,
     manifest_key,
@@ -122,3 +123,20 @@ def test_values_are_values() -> None:
     with pytest.raises(TypeError):
         manifest.entries["b"] = ManifestEntry("2" * 40, "f")  # type: ignore[index]
     assert hash(manifest) == hash(Manifest({"a": ManifestEntry("1" * 40, "f")}))
+
+
+def test_a_change_of_nothing_gives_the_record_back_unless_a_mark_expired() -> None:
+    entry = ManifestEntry("1" * 40, "f", deploy=3)
+    latest = Manifest({"static/a.css": entry}, deploys=3)
+    assert apply(Change(deploys=3), base=latest, latest=latest, run="r", now=0.0) is (
+        latest
+    )
+    newer = apply(Change(deploys=4), base=latest, latest=latest, run="r", now=0.0)
+    assert newer.deploys == 4
+    dead = Manifest(
+        {"static/a.css": entry},
+        deploys=3,
+        in_flight={"static/b.css": {"gone": Mark(since=0.0, writes=None)}},
+    )
+    cleaned = apply(Change(deploys=3), base=dead, latest=dead, run="r", now=1e9)
+    assert cleaned == Manifest({"static/a.css": entry}, deploys=3)

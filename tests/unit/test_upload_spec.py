@@ -123,3 +123,21 @@ def test_assets_alike_share_one_spec_digested_once() -> None:
     copy = specs.of("a.css", immutable=True)
     assert copy == upload_spec(settings, "a.css", acl="public-read", immutable=True)
     assert first.digest is first.digest  # computed once, then kept
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (".htaccess", "application/octet-stream"),
+        ("css/..css", "application/octet-stream"),
+        ("a.", "application/octet-stream"),
+        ("dir.d/readme", "application/octet-stream"),
+        ("A.CSS", "text/css"),
+        ("..a.css", "text/css"),
+        ("img/x.SVGZ", "application/gzip"),
+        ("a.tar.gz", "application/gzip"),
+        ("app.css.br", "application/x-brotli"),
+    ],
+)
+def test_media_type_is_the_last_extension_of_the_name(path: str, expected: str) -> None:
+    assert media_type(path) == expected

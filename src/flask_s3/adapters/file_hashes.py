@@ -11,7 +11,6 @@ one hash being computed instead of computing it again.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import threading
@@ -23,16 +22,20 @@ from typing import overload
 
 import attrs
 
-from flask_s3.adapters.listed_files import Stamp, open_listed
+from flask_s3.adapters.listed_files import ListedFile, Stamp, open_listed
 from flask_s3.core.static_assets import Origin
 from flask_s3.errors import UnreadableFile
 
 _CHUNK = 1024 * 1024
 
 
-def digest_of_stream(stream: io.RawIOBase, algorithm: str = "sha1") -> str:
+def digest_of_stream(stream: ListedFile, algorithm: str = "sha1") -> str:
     """The hex digest of an open file's bytes (SHA-1 unless told otherwise),
-    read in chunks so big assets are never held whole."""
+    read in chunks so big assets are never held whole; a file of one chunk
+    or less in one read, as most static files are."""
+    if stream.stamp[1] <= _CHUNK:
+        data = stream.readall()
+        return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
     digest = hashlib.new(algorithm, usedforsecurity=False)
     while chunk := stream.read(_CHUNK):
         digest.update(chunk)

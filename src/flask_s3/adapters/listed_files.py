@@ -91,6 +91,15 @@ class ListedFile(SizedReader):
         self._position += len(data)
         return len(data)
 
+    def readall(self) -> bytes:
+        """The rest in one read: most static files are a few KiB, and a loop
+        of ``readinto`` calls costs more than reading them."""
+        data = os.pread(
+            self._descriptor, max(0, self._size - self._position), self._position
+        )
+        self._position += len(data)
+        return data
+
     def close(self) -> None:
         if not self.closed:
             os.close(self._descriptor)

@@ -67,10 +67,10 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
             for entry in entries:
                 if not include_hidden and is_hidden(entry.name):
                     continue
-                if not _valid_name(entry.path):
+                if not _valid_name(entry):
                     continue
                 _list_entry(entry, directory, base, include_hidden, found, pending)
-    return Listing(root, tuple(sorted(found)), FrozenDict(sorted(found.items())))
+    return Listing(root, tuple(sorted(found)), FrozenDict(found))
 
 
 @attrs.frozen
@@ -110,8 +110,7 @@ def _list_entry(
             real = os.path.realpath(entry.path)
             if not _inside(real, base):
                 logger.warning(
-                    "skipping %s: it is a symlink to %s, outside the static "
-                    "folder %s",
+                    "skipping %s: it is a symlink to %s, outside the static folder %s",
                     entry.path,
                     real,
                     base,
@@ -121,11 +120,13 @@ def _list_entry(
             if not include_hidden and is_hidden(target):
                 return
             info = os.stat(real, follow_symlinks=False)
-        else:
+        elif entry.is_dir(follow_symlinks=False):
             # Not a link: its own name is all the walk has not checked yet.
-            real = os.path.join(directory.real, entry.name)
-            is_directory = entry.is_dir(follow_symlinks=False)
-            info = None if is_directory else entry.stat(follow_symlinks=False)
+            real, info = os.path.join(directory.real, entry.name), None
+        else:
+            # A file is recorded by its origin, not walked into: no path of
+            # its own to build (most entries are files).
+            real, info = "", entry.stat(follow_symlinks=False)
     except OSError:
         return  # gone since it was listed
     if info is None or stat.S_ISDIR(info.st_mode):
@@ -133,21 +134,23 @@ def _list_entry(
             logger.warning("skipping %s: a symlink loop", entry.path)
             return
         pending.append(
-            _Directory(
-                relative, entry.path, real, target, directory.ancestors | {real}
-            )
+            _Directory(relative, entry.path, real, target, directory.ancestors | {real})
         )
     elif stat.S_ISREG(info.st_mode):
         found[relative] = Origin(base, target, info.st_dev, info.st_ino)
 
 
-def _valid_name(path: str) -> bool:
+def _valid_name(entry: os.DirEntry[str]) -> bool:
+    """Whether the name can be part of a key (the folder's own path need
+    not: keys are made of the names below it)."""
+    if entry.name.isascii():
+        return True
     try:
-        path.encode("utf-8")
+        entry.name.encode("utf-8")
     except UnicodeEncodeError:
         logger.warning(
             "skipping %r: its name is not valid UTF-8, so it cannot be an S3 key",
-            path,
+            entry.path,
         )
         return False
     return True
@@ -179,9 +182,7 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
                 hashed.append(pool.submit(local_file, asset))
             else:
                 hashed.append(LocalFile(asset, small[0], small[1][1], small[1]))
-        return [
-            item.result() if isinstance(item, Future) else item for item in hashed
-        ]
+        return [item.result() if isinstance(item, Future) else item for item in hashed]
 
 
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:

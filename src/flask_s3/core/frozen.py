@@ -9,10 +9,11 @@ changes after it is built.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class FrozenDict(Mapping[K, V], Generic[K, V]):
@@ -30,6 +31,28 @@ class FrozenDict(Mapping[K, V], Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    # The lookups below go straight to the dict: Mapping's defaults go
+    # through __getitem__ and an exception per miss, and its __eq__ copies
+    # both sides, which a manifest of 50,000 entries pays for on every plan.
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    @overload
+    def get(self, key: K, /) -> V | None: ...
+
+    @overload
+    def get(self, key: K, default: V | T, /) -> V | T: ...
+
+    def get(self, key: K, default: object = None, /) -> object:
+        return self._items.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenDict):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
 
     def __hash__(self) -> int:
         if self._hash is None:

@@ -193,9 +193,19 @@ MEDIA_TYPES = {
 }
 
 
+_BY_EXTENSION = {
+    **MEDIA_TYPES,
+    **_ARCHIVES,
+    **{alias: _ARCHIVES[archive] for alias, archive in _ARCHIVE_ALIASES.items()},
+}
+"""One lookup per file: a deploy asks for every file of the site."""
+
+
 def media_type(filename: str) -> str:
-    """The type of a file by the extension of its name, case-insensitively."""
-    name = filename.rsplit("/", 1)[-1].lower()
-    extension = name[name.rfind(".") :] if "." in name.lstrip(".") else ""
-    extension = _ARCHIVE_ALIASES.get(extension, extension)
-    return _ARCHIVES.get(extension) or MEDIA_TYPES.get(extension, DEFAULT_MEDIA_TYPE)
+    """The type of a file by the extension of its name, case-insensitively;
+    a name that is all extension (``.htaccess``) has none."""
+    name = filename[filename.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    if dot <= 0 or not name[:dot].strip("."):
+        return DEFAULT_MEDIA_TYPE
+    return _BY_EXTENSION.get(name[dot:].lower(), DEFAULT_MEDIA_TYPE)

@@ -15,7 +15,7 @@ import attrs
 
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.settings import Settings
-from flask_s3.core.urls import object_key
+from flask_s3.core.urls import key_prefix, served_name
 from flask_s3.errors import DuplicateKey
 
 
@@ -109,6 +109,7 @@ def discover_assets(
     assets: list[Asset] = []
     owners: dict[str, Asset] = {}
     for listing in listings:
+        prefix = key_prefix(settings, listing.root.url_path)
         for relative_path in listing.relative_paths:
             origin = listing.origins.get(relative_path)
             if not include_hidden and is_private(relative_path, origin):
@@ -116,7 +117,7 @@ def discover_assets(
             if path_filter is not None and not path_filter.search(relative_path):
                 continue
             asset = Asset(
-                object_key(settings, listing.root.url_path, relative_path),
+                prefix + served_name(relative_path),
                 listing.root,
                 relative_path,
                 origin,
@@ -137,8 +138,8 @@ def key_scope(settings: Settings, roots: Iterable[StaticRoot]) -> tuple[str, ...
     """The key prefixes this app owns: ``S3_PREFIX`` and each static URL path.
     A run reads, records and prunes only keys under them, so apps that share
     a bucket (and even a prefix) never touch each other's objects."""
-    return tuple(sorted({object_key(settings, root.url_path, "") for root in roots}))
+    return tuple(sorted({key_prefix(settings, root.url_path) for root in roots}))
 
 
-def in_scope(key: str, scope: Iterable[str]) -> bool:
-    return any(key.startswith(prefix) for prefix in scope)
+def in_scope(key: str, scope: tuple[str, ...]) -> bool:
+    return key.startswith(scope)

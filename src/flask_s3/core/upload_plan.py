@@ -152,6 +152,7 @@ class UploadPlan:
                     ),
                 )
                 for item in self.items
+                if item.action in _SENT
             ),
             sending=frozenset(item.key for item in self.items if item.action in _SENT),
             skipped=frozenset(item.key for item in self.skips),

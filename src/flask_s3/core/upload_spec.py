@@ -110,15 +110,17 @@ it is gzipped, and which ``S3_FILEPATH_HEADERS`` patterns match it."""
 
 
 def _traits(settings: Settings, relative_path: str) -> _Traits:
-    return (
-        media_type(relative_path),
-        should_gzip(settings, relative_path),
+    patterns = settings.filepath_headers
+    matching = (
         tuple(
             index
-            for index, pattern in enumerate(settings.filepath_headers)
+            for index, pattern in enumerate(patterns)
             if re.search(pattern, relative_path)
-        ),
+        )
+        if patterns
+        else ()
     )
+    return media_type(relative_path), should_gzip(settings, relative_path), matching
 
 
 def _spec(

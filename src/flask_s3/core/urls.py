@@ -49,6 +49,15 @@ def served_name(filename: str) -> str:
     ``a/b``) where a client that sends the path as it is gets Flask to
     merge first (``b``). A name no file can have (NUL, text that is not
     UTF-8) is refused too."""
+    if (
+        filename.isascii()
+        and "\x00" not in filename
+        and "//" not in filename
+        and "/." not in filename
+        and not filename.startswith(("/", "."))
+        and not filename.endswith("/")
+    ):
+        return filename  # no segment to drop or resolve: a walk's every name
     if "\x00" in filename or not _encodable(filename):
         raise UnsafeFilename(
             f"filename {filename!r} holds a NUL or a character that is not "
@@ -77,11 +86,16 @@ def served_name(filename: str) -> str:
 def object_key(settings: Settings, url_path: str, filename: str) -> str:
     """The key an asset is stored under: the path Flask serves it at, behind
     S3_PREFIX, so that an upload and a URL can never disagree."""
-    name = served_name(filename)
+    return key_prefix(settings, url_path) + served_name(filename)
+
+
+def key_prefix(settings: Settings, url_path: str) -> str:
+    """What every key of a static URL path starts with (`object_key` of the
+    folder itself): empty, or ending in a slash."""
     base = "/".join(
         part for part in (settings.prefix.strip("/"), url_path.strip("/")) if part
     )
-    return f"{base}/{name}" if base else name
+    return f"{base}/" if base else ""
 
 
 @attrs.frozen

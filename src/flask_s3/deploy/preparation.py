@@ -89,7 +89,7 @@ def read_local_tree(
     )
 
 
-def _scoped(manifest: Manifest, scope: Sequence[str]) -> Manifest:
+def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
     """The record of this app's keys only: another app's entries in a shared
     manifest, or 0.3.x's record of another site, are neither planned against
     nor pruned; and the app counts its own deploys, so that another app's

@@ -67,10 +67,8 @@ class Recorder:
 
     def write(self, change: Change) -> None:
         base = self.written
-        if (
-            apply(change, base=base, latest=base, run=self.run, now=self.clock())
-            == base
-        ):
+        applied = apply(change, base=base, latest=base, run=self.run, now=self.clock())
+        if applied is base or applied == base:
             return  # nothing to say: a no-change run makes no request
         self.written = write_manifest(
             self.store, self.key, change, base=base, run=self.run, now=self.clock()

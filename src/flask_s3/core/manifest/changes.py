@@ -89,12 +89,26 @@ def _may_claim(
     return (untouched or recorded_as_ours) and not contested
 
 
+def _changes_nothing(change: Change, latest: Manifest) -> bool:
+    """Whether ``change`` leaves ``latest`` as it is (no marks to expire)."""
+    edits = (change.put, change.refresh, change.drop, change.mark, change.unmark)
+    return (
+        not any(edits)
+        and not change.unsettle
+        and not change.settle
+        and not latest.in_flight
+        and change.deploys <= latest.deploys
+    )
+
+
 def apply(
     change: Change, *, base: Manifest, latest: Manifest, run: str, now: float
 ) -> Manifest:
     """``change`` made by ``run`` on top of ``latest``, the record in the
     bucket now. ``base`` is the record as this run last wrote (or read) it:
     a key whose entry differs between the two was touched by someone else."""
+    if _changes_nothing(change, latest):
+        return latest  # most runs: no copy of every entry to compare
     entries = dict(latest.entries)
     marks = _live_marks(latest.in_flight, now)
     for key in change.drop:
@@ -144,8 +158,9 @@ class RunRecord:
     """This app's manifest as the run read it (empty when there was none)."""
     deploy: int
     entries: FrozenDict[str, ManifestEntry]
-    """Every planned key, with the entry it gets once its object is known to
-    be in the bucket."""
+    """Each key this run writes, with the entry it gets once its object is
+    known to be in the bucket. Skipped keys have none: their record stays as
+    read, and a run that changes nothing builds no entry at all."""
     sending: frozenset[str]
     """The keys this run writes: uploads and header fixes."""
     skipped: frozenset[str]
