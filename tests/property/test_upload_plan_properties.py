@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flask_s3.core import resolve_settings
@@ -23,7 +23,7 @@ from flask_s3.core.upload_plan import (
     UploadPlan,
     plan_uploads,
 )
-from flask_s3.core.upload_spec import upload_spec
+from flask_s3.core.upload_spec import UploadSpecs, upload_spec
 from tests.runs import pending_of, settled_of
 
 ROOT = StaticRoot("/srv/static", "/static")
@@ -217,3 +217,47 @@ def test_a_partial_run_merges_into_the_manifest(
     partial = plan_for(part, everything, config)
     assert [*sent(partial)] == []
     assert settled_of(partial, []) == everything
+
+
+names = st.lists(
+    st.sampled_from(["a", ".", "..", ".h", "min", "js", "JS", "css", "gz"]),
+    min_size=1,
+    max_size=4,
+).map("".join)
+spec_paths = st.lists(names, min_size=1, max_size=3).map("/".join)
+
+
+@settings(max_examples=300)
+@example(["a.js", "b.JS"], True, [".js"], False, False)
+@example(["a.min.js", "b.js"], True, [".min.js"], False, True)
+@example(["a.css", "b.css"], False, [], True, False)
+@given(
+    paths=st.lists(spec_paths, min_size=1, max_size=12),
+    gzip=st.booleans(),
+    gzip_only=st.lists(
+        st.sampled_from([".css", ".JS", ".min.js", "css", "."]), max_size=2
+    ),
+    path_headers=st.booleans(),
+    immutable=st.booleans(),
+)
+def test_specs_shared_by_kind_are_each_paths_own(
+    paths: list[str],
+    gzip: bool,
+    gzip_only: list[str],
+    path_headers: bool,
+    immutable: bool,
+) -> None:
+    settings = resolve_settings(
+        {
+            "S3_BUCKET_NAME": "bucket",
+            "S3_GZIP": gzip,
+            "S3_GZIP_ONLY_EXTS": gzip_only,
+            # A pattern that looks at more than the extension.
+            "S3_FILEPATH_HEADERS": {"^a": {"X-Kind": "a"}} if path_headers else {},
+        }
+    )
+    specs = UploadSpecs(settings, "public-read")
+    for path in paths:  # every path after others have warmed the cache
+        assert specs.of(path, immutable=immutable) == upload_spec(
+            settings, path, acl="public-read", immutable=immutable
+        )

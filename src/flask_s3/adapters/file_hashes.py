@@ -33,10 +33,11 @@ def digest_of_stream(stream: ListedFile, algorithm: str = "sha1") -> str:
     """The hex digest of an open file's bytes (SHA-1 unless told otherwise),
     read in chunks so big assets are never held whole; a file of one chunk
     or less in one read, as most static files are."""
+    # The constructor itself: hashlib.new() looks the name up on every call.
+    new: Callable[..., hashlib._Hash] = getattr(hashlib, algorithm)
     if stream.stamp[1] <= _CHUNK:
-        data = stream.readall()
-        return hashlib.new(algorithm, data, usedforsecurity=False).hexdigest()
-    digest = hashlib.new(algorithm, usedforsecurity=False)
+        return new(stream.readall(), usedforsecurity=False).hexdigest()
+    digest = new(usedforsecurity=False)
     while chunk := stream.read(_CHUNK):
         digest.update(chunk)
     return digest.hexdigest()

@@ -86,7 +86,14 @@ def is_private(relative_path: str, origin: Origin | None) -> bool:
     would publish ``.git/config`` as ``vendor/config``. Only the target's
     path inside the static folder counts; the folder may itself live under
     a hidden directory (``~/.local/...``), which its owner chose to serve."""
-    return is_hidden(relative_path) or (origin is not None and is_hidden(origin.target))
+    if is_hidden(relative_path):
+        return True
+    # Where no link was crossed the target is the path itself (one string).
+    return (
+        origin is not None
+        and origin.target is not relative_path
+        and is_hidden(origin.target)
+    )
 
 
 def discover_assets(

@@ -169,9 +169,39 @@ class UploadSpecs:
         self._settings = settings
         self._acl = acl
         self._specs: dict[tuple[_Traits, bool], UploadSpec] = {}
+        self._by_kind: dict[tuple[str, bool], UploadSpec] = {}
+        self._by_extension = not settings.filepath_headers and all(
+            suffix.startswith(".") and suffix.count(".") == 1
+            for suffix in settings.gzip_only_exts
+        )
 
     def of(self, relative_path: str, *, immutable: bool = False) -> UploadSpec:
         """`upload_spec` of the asset."""
+        kind = self._kind(relative_path)
+        if kind is not None:
+            spec = self._by_kind.get((kind, immutable))
+            if spec is None:
+                spec = self._by_kind[kind, immutable] = self._of(
+                    relative_path, immutable
+                )
+            return spec
+        return self._of(relative_path, immutable)
+
+    def _kind(self, relative_path: str) -> str | None:
+        """The part of the name its spec depends on, where that is only its
+        last extension: then a site's 50,000 files have a handful of kinds,
+        each looked up once. None where a setting looks at more (a
+        S3_FILEPATH_HEADERS pattern, or a S3_GZIP_ONLY_EXTS suffix that is
+        not one extension), or the name is all extension (``.htaccess``)."""
+        if not self._by_extension:
+            return None
+        name = relative_path[relative_path.rfind("/") + 1 :]
+        dot = name.rfind(".")
+        if dot <= 0 or not name[:dot].strip("."):
+            return None
+        return name[dot:]
+
+    def _of(self, relative_path: str, immutable: bool) -> UploadSpec:
         traits = (_traits(self._settings, relative_path), immutable)
         spec = self._specs.get(traits)
         if spec is None:
