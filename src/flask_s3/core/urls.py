@@ -211,15 +211,12 @@ class UrlBuilder:
         few extra values, and urlencode costs more than the rest. The cache
         is keyed by the text each value renders as, since values that are
         equal can render apart (``True == 1``)."""
-        if not all(type(value) in _SCALARS for value in values.values()):
-            return query_string(values, content_hash)
-        return self._query(
-            tuple(
-                (name, None if value is None else str(value))
-                for name, value in values.items()
-            ),
-            content_hash,
-        )
+        rendered = []  # a loop, not generators: this runs on every such call
+        for name, value in values.items():
+            if type(value) not in _SCALARS:
+                return query_string(values, content_hash)
+            rendered.append((name, None if value is None else str(value)))
+        return self._query(tuple(rendered), content_hash)
 
     def _root(self, scheme: str) -> str:
         root = self._roots.get(scheme)
