@@ -447,14 +447,14 @@ def test_an_unreadable_file_is_a_clear_error_naming_it_before_any_request(
 ) -> None:
     """As root, chmod 000 does not stop reads, so the open refuses instead."""
     path = str(site.path("static/js/app.js"))
-    real_open = file_hashes.open_listed
+    real_open = file_hashes.open_checked
 
-    def unreadable(file: str, origin: Origin | None) -> ListedFile:
+    def unreadable(file: str, origin: Origin | None) -> tuple[int, os.stat_result]:
         if file == path:
             raise PermissionError(13, "Permission denied", path)
         return real_open(file, origin)
 
-    monkeypatch.setattr(file_hashes, "open_listed", unreadable)
+    monkeypatch.setattr(file_hashes, "open_checked", unreadable)
     with pytest.raises(static_files.UnreadableFile) as failure:
         create_all(site.app)
     assert str(failure.value) == (

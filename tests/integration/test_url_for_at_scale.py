@@ -54,13 +54,13 @@ def make_app(root: Path, **config: Any) -> Flask:
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The path of every file hashed while the test runs."""
     calls: list[str] = []
-    real = file_hashes.digest_of_stream
+    real = file_hashes.stable_digest
 
-    def counting(stream: Any, algorithm: str = "sha1") -> str:
-        calls.append(stream.path)
-        return real(stream, algorithm)
+    def counting(path: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(file_hashes, "digest_of_stream", counting)
+    monkeypatch.setattr(file_hashes, "stable_digest", counting)
     return calls
 
 

@@ -9,6 +9,7 @@ that will not hold still gets its plain URL, which names a real object.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +19,6 @@ import flask_s3
 import flask_s3.adapters.file_hashes as file_hashes
 from flask_s3 import FlaskS3
 from flask_s3.adapters.file_hashes import FileHashes
-from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.flask.state import state_of
 from tests.integration.moto_site import Site, sha1
 from tests.integration.test_concurrency import (
@@ -80,15 +80,16 @@ def test_a_hash_whose_read_spanned_a_rewrite_is_not_served(
     path.write_bytes(A)
     torn = []
 
-    def read_across_a_rewrite(stream: ListedFile, algorithm: str = "sha1") -> str:
-        head = stream.read(1000) or b""
+    def read_across_a_rewrite(descriptor: int, size: int) -> bytes:
+        # read_whole in two reads, each ending at the size as opened.
+        head = os.pread(descriptor, min(size, 1000), 0)
         if not torn:
             path.write_bytes(B)  # the writer, between two reads
-        rest = stream.read() or b""
+        rest = os.pread(descriptor, size - len(head), len(head))
         torn.append(head + rest)
-        return sha1(head + rest)
+        return head + rest
 
-    monkeypatch.setattr(file_hashes, "digest_of_stream", read_across_a_rewrite)
+    monkeypatch.setattr(file_hashes, "read_whole", read_across_a_rewrite)
     site.app.config["S3_CACHE_BUSTING"] = "query"
     FlaskS3(site.app)
     with site.app.test_request_context():

@@ -4,12 +4,13 @@ import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flask_s3.adapters import file_hashes
 from flask_s3.adapters.file_hashes import FileHashes, digest_of_stream
-from flask_s3.adapters.listed_files import ListedFile, open_listed
+from flask_s3.adapters.listed_files import open_listed
 
 
 class Clock:
@@ -50,11 +51,11 @@ def test_unchanged_file_is_hashed_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = file_hashes.digest_of_stream
+    real = file_hashes.stable_digest
     monkeypatch.setattr(
         file_hashes,
-        "digest_of_stream",
-        lambda s, a="sha1": calls.append(s.path) or real(s, a),
+        "stable_digest",
+        lambda path, *args, **kwargs: calls.append(path) or real(path, *args, **kwargs),
     )
     clock = Clock()
     hashes = FileHashes(recheck_seconds=0.5, clock=clock)
@@ -92,15 +93,15 @@ def test_concurrent_callers_share_one_hash(
     started = threading.Event()
     release = threading.Event()
     calls: list[str] = []
-    real = file_hashes.digest_of_stream
+    real = file_hashes.stable_digest
 
-    def slow(stream: ListedFile, algorithm: str = "sha1") -> str:
-        calls.append(stream.path)
+    def slow(path: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
         started.set()
         release.wait(5)
-        return real(stream, algorithm)
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(file_hashes, "digest_of_stream", slow)
+    monkeypatch.setattr(file_hashes, "stable_digest", slow)
     hashes = FileHashes()
     path = tmp_path / "big.js"
     path.write_bytes(b"content")
@@ -125,11 +126,11 @@ def test_a_file_in_use_outlives_the_ones_not_asked_for(
 ) -> None:
     """Each re-check moves a file to the back of the eviction order."""
     calls: list[str] = []
-    real = file_hashes.digest_of_stream
+    real = file_hashes.stable_digest
     monkeypatch.setattr(
         file_hashes,
-        "digest_of_stream",
-        lambda s, a="sha1": calls.append(s.path) or real(s, a),
+        "stable_digest",
+        lambda path, *args, **kwargs: calls.append(path) or real(path, *args, **kwargs),
     )
     clock = Clock()
     hashes = FileHashes(max_entries=3, recheck_seconds=1.0, clock=clock)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from flask_s3.adapters import file_hashes, static_files
-from flask_s3.adapters.listed_files import ListedFile
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
 from flask_s3.core.static_assets import Listing, Origin, StaticRoot, discover_assets
@@ -112,14 +111,14 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
     assets = discover_assets(
         resolve_settings({}), [Listing(root, ("locked.css", "ok.css"))]
     )
-    real = file_hashes.open_listed
+    real = file_hashes.open_checked
 
-    def refuse(path: str, origin: Origin | None) -> ListedFile:
+    def refuse(path: str, origin: Origin | None) -> tuple[int, os.stat_result]:
         if path.endswith("locked.css"):
             raise PermissionError(13, "Permission denied", path)
         return real(path, origin)
 
-    monkeypatch.setattr(file_hashes, "open_listed", refuse)
+    monkeypatch.setattr(file_hashes, "open_checked", refuse)
     with pytest.raises(
         UnreadableFile,
         match=r"cannot read static file .*locked\.css: Permission denied",
@@ -132,17 +131,17 @@ def test_a_file_written_while_hashed_is_hashed_again(
 ) -> None:
     tree(tmp_path, {"a.css": b"one"})
     path = tmp_path / "a.css"
-    real = file_hashes.digest_of_stream
-    calls: list[str] = []
+    real = file_hashes.read_whole
+    calls: list[int] = []
 
-    def racing(stream: ListedFile, algorithm: str = "sha1") -> str:
-        calls.append(stream.path)
-        digest = real(stream, algorithm)
+    def racing(descriptor: int, size: int) -> bytes:
+        calls.append(size)
+        data = real(descriptor, size)
         if len(calls) == 1:
             path.write_bytes(b"two, longer")  # lands after the bytes were read
-        return digest
+        return data
 
-    monkeypatch.setattr(file_hashes, "digest_of_stream", racing)
+    monkeypatch.setattr(file_hashes, "read_whole", racing)
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("a.css",))])
     [local] = hash_assets([asset])
@@ -157,17 +156,17 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     """A log appended to under static/ must not keep the run hashing forever."""
     tree(tmp_path, {"app.log": b"0"})
     path = tmp_path / "app.log"
-    real = file_hashes.digest_of_stream
-    calls: list[str] = []
+    real = file_hashes.read_whole
+    calls: list[int] = []
 
-    def appending(stream: ListedFile, algorithm: str = "sha1") -> str:
-        calls.append(stream.path)
-        digest = real(stream, algorithm)
+    def appending(descriptor: int, size: int) -> bytes:
+        calls.append(size)
+        data = real(descriptor, size)
         with path.open("ab") as log:
             log.write(b"1")
-        return digest
+        return data
 
-    monkeypatch.setattr(file_hashes, "digest_of_stream", appending)
+    monkeypatch.setattr(file_hashes, "read_whole", appending)
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("app.log",))])
     with pytest.raises(UnreadableFile, match=r"app\.log kept changing"):

@@ -18,11 +18,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import overload
+from typing import Literal, overload
 
 import attrs
 
-from flask_s3.adapters.listed_files import ListedFile, Stamp, open_listed
+from flask_s3.adapters.listed_files import (
+    ListedFile,
+    Stamp,
+    open_checked,
+    open_listed,
+    stamp_of,
+)
 from flask_s3.core.static_assets import Origin
 from flask_s3.errors import UnreadableFile
 
@@ -31,16 +37,37 @@ _CHUNK = 1024 * 1024
 
 def digest_of_stream(stream: ListedFile, algorithm: str = "sha1") -> str:
     """The hex digest of an open file's bytes (SHA-1 unless told otherwise),
-    read in chunks so big assets are never held whole; a file of one chunk
-    or less in one read, as most static files are."""
-    # The constructor itself: hashlib.new() looks the name up on every call.
-    new: Callable[..., hashlib._Hash] = getattr(hashlib, algorithm)
-    if stream.stamp[1] <= _CHUNK:
-        return new(stream.readall(), usedforsecurity=False).hexdigest()
-    digest = new(usedforsecurity=False)
+    read in chunks so big assets are never held whole."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     while chunk := stream.read(_CHUNK):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_whole(descriptor: int, size: int) -> bytes:
+    """A small file's bytes, in one read that ends at its size as opened."""
+    return os.pread(descriptor, size, 0)
+
+
+def _small_digest(
+    path: str, origin: Origin | None, algorithm: str, max_size: int | None
+) -> tuple[str, Stamp, Stamp] | Literal["too big", "a stream"]:
+    """One read of a file of at most one chunk, as most static files are,
+    without a file object: its digest, its stamp when opened and after the
+    read. Else what it is: larger than ``max_size``, or than a chunk."""
+    descriptor, info = open_checked(path, origin)
+    try:
+        size = info.st_size
+        if max_size is not None and size > max_size:
+            return "too big"
+        if size > _CHUNK:
+            return "a stream"
+        # The constructor itself: hashlib.new() looks the name up each call.
+        new: Callable[..., hashlib._Hash] = getattr(hashlib, algorithm)
+        digest = new(read_whole(descriptor, size), usedforsecurity=False)
+        return digest.hexdigest(), stamp_of(info), stamp_of(os.fstat(descriptor))
+    finally:
+        os.close(descriptor)
 
 
 STABLE_READS = 3
@@ -82,6 +109,14 @@ def stable_digest(
     hashes such files elsewhere (in a thread)."""
     try:
         for _ in range(STABLE_READS):
+            small = _small_digest(path, origin, algorithm, max_size)
+            if small == "too big":
+                return None
+            if small != "a stream":
+                digest, stamp, after = small
+                if after == stamp:
+                    return digest, stamp
+                continue
             with open_listed(path, origin) as stream:
                 if max_size is not None and stream.stamp[1] > max_size:
                     return None

@@ -13,8 +13,8 @@ for a writer for ever. So every open here
 - reads no further than the size the file had when it was opened, so a
   writer that keeps appending cannot keep a read going.
 
-The hash and the upload each open the file once and read only from that
-descriptor. Holding one descriptor per file from the hash to the upload
+Each read (the hash's, the upload's) reads only from the descriptor it
+opened and checked. Holding one descriptor per file from the hash to the upload
 would take 50,000 of them for a big site, more than a process may hold;
 checking the identity at each open is as safe, since no byte is read from
 a file that is not the listed one.
@@ -91,15 +91,6 @@ class ListedFile(SizedReader):
         self._position += len(data)
         return len(data)
 
-    def readall(self) -> bytes:
-        """The rest in one read: most static files are a few KiB, and a loop
-        of ``readinto`` calls costs more than reading them."""
-        data = os.pread(
-            self._descriptor, max(0, self._size - self._position), self._position
-        )
-        self._position += len(data)
-        return data
-
     def close(self) -> None:
         if not self.closed:
             os.close(self._descriptor)
@@ -111,6 +102,14 @@ def open_listed(path: str, origin: Origin | None) -> ListedFile:
     ``origin``, only if it is still that file, reached through no link.
     ``path`` names the file in errors; without an origin (``url_for``
     hashing what Flask would serve) links are followed, as Flask does."""
+    descriptor, info = open_checked(path, origin)
+    return ListedFile(descriptor, path, info)
+
+
+def open_checked(path: str, origin: Origin | None) -> tuple[int, os.stat_result]:
+    """`open_listed` as a bare descriptor, and what it was when opened: for
+    reading a small file whole, where a file object costs more than the
+    read. The caller closes the descriptor."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
     if origin is not None:
         flags |= os.O_NOFOLLOW
@@ -141,4 +140,4 @@ def open_listed(path: str, origin: Origin | None) -> ListedFile:
     except BaseException:
         os.close(descriptor)
         raise
-    return ListedFile(descriptor, path, info)
+    return descriptor, info
