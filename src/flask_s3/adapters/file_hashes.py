@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Literal, overload
+from typing import overload
 
 import attrs
 
@@ -26,7 +26,6 @@ from flask_s3.adapters.listed_files import (
     ListedFile,
     Stamp,
     open_checked,
-    open_listed,
     stamp_of,
 )
 from flask_s3.core.static_assets import Origin
@@ -49,23 +48,27 @@ def read_whole(descriptor: int, size: int) -> bytes:
     return os.pread(descriptor, size, 0)
 
 
-def _small_digest(
+def _read_once(
     path: str, origin: Origin | None, algorithm: str, max_size: int | None
-) -> tuple[str, Stamp, Stamp] | Literal["too big", "a stream"]:
-    """One read of a file of at most one chunk, as most static files are,
-    without a file object: its digest, its stamp when opened and after the
-    read. Else what it is: larger than ``max_size``, or than a chunk."""
+) -> tuple[str, Stamp, Stamp] | None:
+    """One read of the file: its digest, and its stamp when opened and after
+    the read; None when it is larger than ``max_size``. A file of at most a
+    chunk, as most static files are, is read whole without a file object;
+    a larger one is streamed from the same descriptor."""
     descriptor, info = open_checked(path, origin)
+    size = info.st_size
+    if max_size is not None and size > max_size:
+        os.close(descriptor)
+        return None
+    if size > _CHUNK:
+        with ListedFile(descriptor, path, info) as stream:
+            digest = digest_of_stream(stream, algorithm)
+            return digest, stream.stamp, stream.current_stamp()
     try:
-        size = info.st_size
-        if max_size is not None and size > max_size:
-            return "too big"
-        if size > _CHUNK:
-            return "a stream"
         # The constructor itself: hashlib.new() looks the name up each call.
         new: Callable[..., hashlib._Hash] = getattr(hashlib, algorithm)
-        digest = new(read_whole(descriptor, size), usedforsecurity=False)
-        return digest.hexdigest(), stamp_of(info), stamp_of(os.fstat(descriptor))
+        whole = new(read_whole(descriptor, size), usedforsecurity=False)
+        return whole.hexdigest(), stamp_of(info), stamp_of(os.fstat(descriptor))
     finally:
         os.close(descriptor)
 
@@ -109,20 +112,12 @@ def stable_digest(
     hashes such files elsewhere (in a thread)."""
     try:
         for _ in range(STABLE_READS):
-            small = _small_digest(path, origin, algorithm, max_size)
-            if small == "too big":
+            read = _read_once(path, origin, algorithm, max_size)
+            if read is None:
                 return None
-            if small != "a stream":
-                digest, stamp, after = small
-                if after == stamp:
-                    return digest, stamp
-                continue
-            with open_listed(path, origin) as stream:
-                if max_size is not None and stream.stamp[1] > max_size:
-                    return None
-                digest = digest_of_stream(stream, algorithm)
-                if stream.current_stamp() == stream.stamp:
-                    return digest, stream.stamp
+            digest, stamp, after = read
+            if after == stamp:
+                return digest, stamp
     except OSError as exc:
         raise UnreadableFile(
             f"cannot read static file {path}: {exc.strerror or exc}; "

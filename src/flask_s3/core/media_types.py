@@ -201,11 +201,16 @@ _BY_EXTENSION = {
 """One lookup per file: a deploy asks for every file of the site."""
 
 
-def media_type(filename: str) -> str:
-    """The type of a file by the extension of its name, case-insensitively;
-    a name that is all extension (``.htaccess``) has none."""
+def extension(filename: str) -> str:
+    """The last extension of the file's name, as written (``.JS``); empty
+    where there is none, as in a name that is all extension (``.htaccess``)."""
     name = filename[filename.rfind("/") + 1 :]
     dot = name.rfind(".")
     if dot <= 0 or not name[:dot].strip("."):
-        return DEFAULT_MEDIA_TYPE
-    return _BY_EXTENSION.get(name[dot:].lower(), DEFAULT_MEDIA_TYPE)
+        return ""
+    return name[dot:]
+
+
+def media_type(filename: str) -> str:
+    """The type of a file by its extension, case-insensitively."""
+    return _BY_EXTENSION.get(extension(filename).lower(), DEFAULT_MEDIA_TYPE)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import attrs
 
 from flask_s3.core.hashed_copies import IMMUTABLE_CACHE_CONTROL
-from flask_s3.core.media_types import media_type
+from flask_s3.core.media_types import extension, media_type
 from flask_s3.core.settings import Settings
 
 # Header names that are boto3 put_object parameters; any other header is
@@ -195,11 +195,7 @@ class UploadSpecs:
         not one extension), or the name is all extension (``.htaccess``)."""
         if not self._by_extension:
             return None
-        name = relative_path[relative_path.rfind("/") + 1 :]
-        dot = name.rfind(".")
-        if dot <= 0 or not name[:dot].strip("."):
-            return None
-        return name[dot:]
+        return extension(relative_path) or None
 
     def _of(self, relative_path: str, immutable: bool) -> UploadSpec:
         traits = (_traits(self._settings, relative_path), immutable)

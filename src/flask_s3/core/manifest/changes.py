@@ -91,14 +91,16 @@ def _may_claim(
 
 def _changes_nothing(change: Change, latest: Manifest) -> bool:
     """Whether ``change`` leaves ``latest`` as it is (no marks to expire)."""
-    edits = (change.put, change.refresh, change.drop, change.mark, change.unmark)
-    return (
-        not any(edits)
-        and not change.unsettle
-        and not change.settle
-        and not latest.in_flight
-        and change.deploys <= latest.deploys
+    edits = (
+        change.put,
+        change.refresh,
+        change.drop,
+        change.mark,
+        change.unmark,
+        change.unsettle,
+        change.settle,
     )
+    return not any(edits) and not latest.in_flight and change.deploys <= latest.deploys
 
 
 def apply(
