@@ -40,6 +40,7 @@ from flask_s3.core.static_assets import (
     key_scope,
 )
 from flask_s3.core.upload_plan import Listed, LocalFile, UploadPlan, plan_uploads
+from flask_s3.deploy.collector import collector_paused
 from flask_s3.deploy.options import DeployOptions, credentials, run_settings
 
 if TYPE_CHECKING:
@@ -179,6 +180,7 @@ class Planned:
         )
 
 
+@collector_paused()
 def plan(
     roots: Sequence[StaticRoot],
     settings: Settings,
@@ -210,6 +212,7 @@ class Prepared:
     invalidate: Invalidate | None
 
 
+@collector_paused()
 def prepare(
     roots: Sequence[StaticRoot],
     settings: Settings,

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flask_s3.core import resolve_settings
+from flask_s3.core.static_assets import StaticRoot
+from flask_s3.deploy import plan, preparation, prepare
+from flask_s3.deploy.collector import collector_paused
+from flask_s3.deploy.options import DeployOptions
+
+
+@pytest.fixture(autouse=True)
+def collector_restored() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    yield
+    if was_enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def test_the_collector_resumes_after_the_block_even_when_it_fails() -> None:
+    seen: list[bool] = []
+
+    def failing() -> None:
+        with collector_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError
+
+    gc.enable()
+    with pytest.raises(RuntimeError):
+        failing()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_by_the_app_stays_off() -> None:
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_nested_pauses_resume_only_at_the_outermost() -> None:
+    gc.enable()
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def roots(tmp_path: Path) -> list[StaticRoot]:
+    (tmp_path / "a.css").write_text("a")
+    return [StaticRoot(str(tmp_path), "/static")]
+
+
+def test_plan_and_prepare_build_the_plan_with_the_collector_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = preparation.read_local_tree
+
+    def watching(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(preparation, "read_local_tree", watching)
+    gc.enable()
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
+    planned = plan(roots(tmp_path), settings, DeployOptions(), offline=True)
+    assert [item.key for item in planned.plan.items] == ["static/a.css"]
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_prepare_resumes_the_collector_when_it_fails(tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    def no_client(*_: Any) -> Any:
+        seen.append(gc.isenabled())
+        raise RuntimeError("no client")
+
+    gc.enable()
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
+    with pytest.raises(RuntimeError, match="no client"):
+        prepare(roots(tmp_path), settings, DeployOptions(), s3_client=no_client)
+    assert seen == [False]
+    assert gc.isenabled()
