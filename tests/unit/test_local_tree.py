@@ -38,6 +38,7 @@ def test_discovery_runs_once_without_pruning(
     tree, calls = read(tmp_path, monkeypatch, r"\.css$")
     assert calls == [False]
     assert [file.asset.key for file in tree.files] == ["static/a.css"]
+    assert tree.keys == frozenset()  # only pruning asks for them
 
 
 def test_pruning_knows_the_keys_of_hidden_files(

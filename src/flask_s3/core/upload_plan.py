@@ -230,7 +230,7 @@ def plan_uploads(
     # A new version of the site is content added, changed or pruned; re-sending
     # unchanged files (S3_ONLY_MODIFIED off) or new headers must not age the
     # copies that cached pages still use.
-    planned = {item.key for item in items}
+    planned = {item.key for item in items} if settings.prune else set()
     pruned_files = settings.prune and any(
         entry.source is None and key not in planned and key not in local_keys
         for key, entry in remote.entries.items()

@@ -60,8 +60,8 @@ class LocalTree:
     """The assets to publish, hashed."""
     keys: frozenset[str]
     """When pruning, the key of every local file, hidden ones included, so
-    that pruning never deletes a file that exists; else only the published
-    ones', since nothing is deleted."""
+    that pruning never deletes a file that exists; else none, since only
+    pruning asks."""
 
 
 def read_local_tree(
@@ -78,16 +78,13 @@ def read_local_tree(
         include_hidden=options.include_hidden,
         filepath_filter_regex=options.filepath_filter_regex,
     )
-    # Only pruning needs the keys of files that are not published (hidden
-    # ones): without it, a second discovery would find nothing it uses.
-    every = (
-        discover_assets(settings, listings, include_hidden=True)
-        if settings.prune
-        else assets
-    )
-    return LocalTree(
-        tuple(hash_assets(assets)), frozenset(asset.key for asset in every)
-    )
+    # Only pruning needs the keys of local files, and those of files that are
+    # not published (hidden ones) too.
+    keys: frozenset[str] = frozenset()
+    if settings.prune:
+        every = discover_assets(settings, listings, include_hidden=True)
+        keys = frozenset(asset.key for asset in every)
+    return LocalTree(tuple(hash_assets(assets)), keys)
 
 
 def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
@@ -95,7 +92,9 @@ def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
     manifest, or 0.3.x's record of another site, are neither planned against
     nor pruned; and the app counts its own deploys, so that another app's
     deploys never age its hashed copies out of the S3_PRUNE_KEEP window."""
-    entries = {k: v for k, v in manifest.entries.items() if in_scope(k, scope)}
+    entries = manifest.entries
+    if not all(in_scope(key, scope) for key in entries):
+        entries = FrozenDict((k, v) for k, v in entries.items() if in_scope(k, scope))
     return attrs.evolve(
         manifest,
         entries=entries,
