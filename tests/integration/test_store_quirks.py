@@ -288,6 +288,27 @@ def test_a_store_that_stores_other_bytes_stops_the_first_upload(
     assert f"delete {MANIFEST!r}" in str(raised.value)
 
 
+def test_the_read_back_goes_while_the_other_uploads_do(
+    tmp_path: Path, proxy: FaultProxy
+) -> None:
+    """The first object that can be checked is read back as soon as it has
+    arrived, not after the last upload: one upload at a time, its GET comes
+    between the first two PUTs, and the run ends with the manifest."""
+    site = site_for(tmp_path, proxy, Profile(rules=()), S3_UPLOAD_CONCURRENCY=1)
+
+    create_all(site.app)
+
+    assets = [
+        (seen.method, seen.path)
+        for seen in proxy.requests()
+        if seen.path.startswith(f"/{BUCKET}/static/")
+    ]
+    assert [method for method, _ in assets[:3]] == ["PUT", "GET", "PUT"]
+    assert assets[1][1] == assets[0][1]
+    assert [method for method, _ in assets].count("GET") == 1
+    assert proxy.requests()[-1].method == "PUT"  # the settled manifest
+
+
 def test_the_b2_profile_refuses_what_botocore_sends_by_default(
     tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
 ) -> None:

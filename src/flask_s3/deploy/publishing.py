@@ -14,6 +14,7 @@ onto whatever the bucket holds at that moment.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ import attrs
 
 from flask_s3.adapters.aws import describe_error
 from flask_s3.adapters.manifest_store import ManifestStore
-from flask_s3.adapters.objects import Objects
+from flask_s3.adapters.objects import Objects, ReadBack
 from flask_s3.adapters.upload_pool import OnDone, upload_all
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import (
@@ -65,12 +66,13 @@ def publish(
     recorder.write(record.pending())
     marked = recorder.written
     objects = Objects(prepared.client, bucket, progress)
+    check = _ReadBackCheck(objects, prepared)
     sending = [*plan.uploads, *plan.fixes]
     arrived: Arrived = []
     failed: list[FailedUpload] = []
     try:
         upload_all(
-            objects.send,
+            check.send,
             sending,
             settings.upload_concurrency,
             arrived,
@@ -81,7 +83,7 @@ def publish(
         _record_interrupted(recorder, record, arrived)
         raise
     stored = {item.key: answer for item, (_, answer) in arrived}
-    damaged = None if failed else _read_back(objects, prepared, arrived)
+    damaged = None if failed else check.damage()
     if damaged is not None:
         try:
             recorder.write(record.settled({}))  # claims nothing it sent
@@ -142,42 +144,68 @@ def publish(
     return result
 
 
-def _read_back(
-    objects: Objects,
-    prepared: Prepared,
-    arrived: Arrived,
-) -> S3Error | None:
+class _ReadBackCheck:
     """After a first upload to another store, one object is read back: a
     store that does not understand boto3's checksum framing may store it as
     part of every object and still answer 200. Other bytes without framing
     are another run's write (or, on a store that overwrites in place, half
-    of it), not the store's misunderstanding."""
-    settings, bucket = prepared.run.settings, prepared.run.bucket
-    if settings.endpoint_url is None or prepared.plan.read.entries:
-        return None
-    sample = next(
-        (
-            item
-            for item, (done, _) in arrived
-            if done is Action.UPLOAD and not item.spec.gzip
-        ),
-        None,
-    )
-    if sample is None:
-        return None
-    found = objects.read_back(sample)
-    if found == "other":  # another run wrote the key since: its marks decide
-        logger.info("%r changed in the bucket before it was read back", sample.key)
-    if found != "framed":
-        return None
-    return S3Error(
-        f"{sample.key!r} read back from bucket {bucket!r} differs from the local "
-        "file: the store does not understand the request checksums boto3 sends; "
-        "set S3_REQUEST_CHECKSUMS = 'when_required' and upload again",
-        operation="GetObject",
-        bucket=bucket,
-        key=sample.key,
-    )
+    of it), not the store's misunderstanding.
+
+    The worker that sent the first object that can be checked reads it back
+    at once, while the other uploads go on, so the check costs the run no
+    round trip of its own."""
+
+    def __init__(self, objects: Objects, prepared: Prepared) -> None:
+        self._objects = objects
+        self._bucket = prepared.run.bucket
+        self._pending = (
+            prepared.run.settings.endpoint_url is not None
+            and not prepared.plan.read.entries
+        )
+        self._lock = threading.Lock()
+        self._found: tuple[PlannedAsset, ReadBack] | None = None
+        self._error: Exception | None = None
+
+    def send(self, item: PlannedAsset) -> tuple[Action, Stored]:
+        answer = self._objects.send(item)
+        if (
+            self._pending
+            and answer[0] is Action.UPLOAD
+            and not item.spec.gzip
+            and self._claim()
+        ):
+            try:
+                self._found = item, self._objects.read_back(item)
+            except Exception as exc:  # raised by damage(): the upload arrived
+                self._error = exc
+        return answer
+
+    def _claim(self) -> bool:
+        with self._lock:
+            pending, self._pending = self._pending, False
+        return pending
+
+    def damage(self) -> S3Error | None:
+        """What the read-back found wrong, once the uploads are done; it
+        raises what reading the object back raised."""
+        if self._error is not None:
+            raise self._error
+        if self._found is None:
+            return None
+        sample, found = self._found
+        if found == "other":  # another run wrote the key since: its marks decide
+            logger.info("%r changed in the bucket before it was read back", sample.key)
+        if found != "framed":
+            return None
+        return S3Error(
+            f"{sample.key!r} read back from bucket {self._bucket!r} differs from "
+            "the local file: the store does not understand the request checksums "
+            "boto3 sends; set S3_REQUEST_CHECKSUMS = 'when_required' and upload "
+            "again",
+            operation="GetObject",
+            bucket=self._bucket,
+            key=sample.key,
+        )
 
 
 def _vanished(
