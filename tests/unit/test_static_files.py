@@ -274,3 +274,23 @@ def test_small_files_are_hashed_without_threads_and_big_ones_in_them(
         ("big.bin", hashlib.sha1(big).hexdigest(), len(big)),
         ("c.js", hashlib.sha1(b"c" * 4096).hexdigest(), 4096),
     ]
+
+
+def test_files_share_their_device_and_inode_ints(tmp_path: Path) -> None:
+    """A big site holds a record per file until the run ends: files on one
+    device share one device int, and a hashed file's stamp shares the walk's
+    inode int, which is the same number."""
+    tree(tmp_path, {f"d{n}/f{n}.css": str(n).encode() * 300 for n in range(4)})
+    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    origins = [listing.origins[path] for path in listing.relative_paths]
+    assert len({id(origin.device) for origin in origins}) == 1
+    assert origins[0].device == os.stat(tmp_path / "d0/f0.css").st_dev
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
+    files = hash_assets(discover_assets(settings, [listing]))
+    inodes = []
+    for file in files:
+        assert file.stamp is not None
+        assert file.asset.origin is not None
+        assert file.stamp[2] is file.asset.origin.inode
+        inodes.append(file.stamp[2])
+    assert inodes == [os.stat(tmp_path / f"d{n}/f{n}.css").st_ino for n in range(4)]

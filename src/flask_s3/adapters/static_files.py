@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import attrs
 
 from flask_s3.adapters.file_hashes import stable_digest
+from flask_s3.adapters.listed_files import Stamp
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.integrity import ALGORITHM, integrity_value
 from flask_s3.core.static_assets import (
@@ -52,6 +53,7 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
         )
         return Listing(root, ())
     found: dict[str, Origin] = {}
+    devices: dict[int, int] = {}
     pending = [_Directory("", root.folder, base, "", frozenset({base}))]
     while pending:
         directory = pending.pop()
@@ -69,7 +71,9 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
                     continue
                 if not _valid_name(entry):
                     continue
-                _list_entry(entry, directory, base, include_hidden, found, pending)
+                _list_entry(
+                    entry, directory, base, include_hidden, found, pending, devices
+                )
     return Listing(root, tuple(sorted(found)), FrozenDict(found))
 
 
@@ -102,7 +106,10 @@ def _list_entry(
     include_hidden: bool,
     found: dict[str, Origin],
     pending: list[_Directory],
+    devices: dict[int, int],
 ) -> None:
+    """``devices`` keeps one int per device number, for every origin on it to
+    share: a big site's files are all on one or two."""
     relative, target = directory.child(entry.name)
     info: os.stat_result | None
     try:
@@ -137,7 +144,8 @@ def _list_entry(
             _Directory(relative, entry.path, real, target, directory.ancestors | {real})
         )
     elif stat.S_ISREG(info.st_mode):
-        found[relative] = Origin(base, target, info.st_dev, info.st_ino)
+        device = devices.setdefault(info.st_dev, info.st_dev)
+        found[relative] = Origin(base, target, device, info.st_ino)
 
 
 def _valid_name(entry: os.DirEntry[str]) -> bool:
@@ -169,8 +177,7 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
     read only if it is still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
-        sha1, stamp = stable_digest(asset.local_path, asset.origin)
-        return LocalFile(asset, sha1, stamp[1], stamp)
+        return _local_file(asset, *stable_digest(asset.local_path, asset.origin))
 
     hashed: list[LocalFile | Future[LocalFile]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
@@ -181,8 +188,18 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
             if small is None:
                 hashed.append(pool.submit(local_file, asset))
             else:
-                hashed.append(LocalFile(asset, small[0], small[1][1], small[1]))
+                hashed.append(_local_file(asset, *small))
         return [item.result() if isinstance(item, Future) else item for item in hashed]
+
+
+def _local_file(asset: Asset, sha1: str, stamp: Stamp) -> LocalFile:
+    """The stamp shares the walk's inode int where it is the same number, as
+    it is for every file opened through its origin: one int fewer per file,
+    kept until the run ends."""
+    origin = asset.origin
+    if origin is not None and stamp[2] == origin.inode:
+        stamp = (stamp[0], stamp[1], origin.inode)
+    return LocalFile(asset, sha1, stamp[1], stamp)
 
 
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:
