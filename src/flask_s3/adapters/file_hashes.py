@@ -63,12 +63,16 @@ def _read_once(
     if size > _CHUNK:
         with ListedFile(descriptor, path, info) as stream:
             digest = digest_of_stream(stream, algorithm)
-            return digest, stream.stamp, stream.current_stamp()
+            return digest, stamp_of(info, origin), stream.current_stamp()
     try:
         # The constructor itself: hashlib.new() looks the name up each call.
         new: Callable[..., hashlib._Hash] = getattr(hashlib, algorithm)
         whole = new(read_whole(descriptor, size), usedforsecurity=False)
-        return whole.hexdigest(), stamp_of(info), stamp_of(os.fstat(descriptor))
+        return (
+            whole.hexdigest(),
+            stamp_of(info, origin),
+            stamp_of(os.fstat(descriptor)),
+        )
     finally:
         os.close(descriptor)
 

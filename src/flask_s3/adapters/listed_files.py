@@ -39,8 +39,15 @@ Stamp = tuple[int, int, int]
 replaced."""
 
 
-def stamp_of(info: os.stat_result) -> Stamp:
-    return info.st_mtime_ns, info.st_size, info.st_ino
+def stamp_of(info: os.stat_result, origin: Origin | None = None) -> Stamp:
+    """With the ``origin`` the file was checked to be (`open_checked`), the
+    inode is the origin's own int, the same number: a big site keeps a stamp
+    per file for the whole run, and one int fewer each."""
+    return (
+        info.st_mtime_ns,
+        info.st_size,
+        (info.st_ino if origin is None else origin.inode),
+    )
 
 
 class SizedReader(io.RawIOBase):

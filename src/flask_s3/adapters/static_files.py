@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import attrs
 
 from flask_s3.adapters.file_hashes import stable_digest
-from flask_s3.adapters.listed_files import Stamp
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.integrity import ALGORITHM, integrity_value
 from flask_s3.core.static_assets import (
@@ -177,7 +176,8 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
     read only if it is still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
-        return _local_file(asset, *stable_digest(asset.local_path, asset.origin))
+        sha1, stamp = stable_digest(asset.local_path, asset.origin)
+        return LocalFile(asset, sha1, stamp[1], stamp)
 
     hashed: list[LocalFile | Future[LocalFile]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
@@ -188,18 +188,8 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
             if small is None:
                 hashed.append(pool.submit(local_file, asset))
             else:
-                hashed.append(_local_file(asset, *small))
+                hashed.append(LocalFile(asset, small[0], small[1][1], small[1]))
         return [item.result() if isinstance(item, Future) else item for item in hashed]
-
-
-def _local_file(asset: Asset, sha1: str, stamp: Stamp) -> LocalFile:
-    """The stamp shares the walk's inode int where it is the same number, as
-    it is for every file opened through its origin: one int fewer per file,
-    kept until the run ends."""
-    origin = asset.origin
-    if origin is not None and stamp[2] == origin.inode:
-        stamp = (stamp[0], stamp[1], origin.inode)
-    return LocalFile(asset, sha1, stamp[1], stamp)
 
 
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:
