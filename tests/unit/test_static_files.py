@@ -3,16 +3,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from flask_s3.adapters import file_hashes, static_files
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
+from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.static_assets import Listing, Origin, StaticRoot, discover_assets
+from flask_s3.core.upload_plan import LocalFile, plan_uploads
 
 
 def tree(root: Path, files: dict[str, bytes]) -> None:
@@ -294,3 +298,31 @@ def test_files_share_their_device_and_inode_ints(tmp_path: Path) -> None:
         assert file.stamp[2] is file.asset.origin.inode
         inodes.append(file.stamp[2])
     assert inodes == [os.stat(tmp_path / f"d{n}/f{n}.css").st_ino for n in range(4)]
+
+
+def test_the_records_a_run_holds_per_file_are_lean(tmp_path: Path) -> None:
+    """A big site holds each file's origin, asset, hash, plan item and
+    manifest entry until the run ends: none has a weakref slot (16 bytes
+    each, as allocated), and the stamp is built from the hashed file's own
+    ints when asked for, not kept as a tuple (64 bytes)."""
+    tree(tmp_path, {"a.css": b"a" * 300, "img/b.png": b"b" * 300})
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
+    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    files = hash_assets(discover_assets(settings, [listing]))
+    plan = plan_uploads(settings, files, Manifest(), acl=None)
+    for item in plan.items:
+        file = item.local
+        assert file.asset.origin is not None
+        entry = ManifestEntry(file.sha1, None)
+        for record in (file.asset.origin, file.asset, file, item, entry):
+            with pytest.raises(TypeError):
+                weakref.ref(record)
+        fields = [getattr(file, field.name) for field in attrs.fields(LocalFile)]
+        assert not any(isinstance(value, tuple) for value in fields)
+        assert file.stamp is not None
+        assert file.stamp[0] is file.mtime_ns
+        assert (file.stamp, item.stamp, item.sha1) == (
+            (file.mtime_ns, file.size, file.inode),
+            file.stamp,
+            file.sha1,
+        )

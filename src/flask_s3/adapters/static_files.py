@@ -176,8 +176,8 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
     read only if it is still the file the walk found (see `open_listed`)."""
 
     def local_file(asset: Asset) -> LocalFile:
-        sha1, stamp = stable_digest(asset.local_path, asset.origin)
-        return LocalFile(asset, sha1, stamp[1], stamp)
+        sha1, (mtime_ns, size, inode) = stable_digest(asset.local_path, asset.origin)
+        return LocalFile(asset, sha1, size, mtime_ns, inode)
 
     hashed: list[LocalFile | Future[LocalFile]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
@@ -188,7 +188,8 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
             if small is None:
                 hashed.append(pool.submit(local_file, asset))
             else:
-                hashed.append(LocalFile(asset, small[0], small[1][1], small[1]))
+                sha1, (mtime_ns, size, inode) = small
+                hashed.append(LocalFile(asset, sha1, size, mtime_ns, inode))
         return [item.result() if isinstance(item, Future) else item for item in hashed]
 
 

@@ -28,7 +28,8 @@ class StaticRoot:
     endpoint: str = "static"
 
 
-@attrs.frozen
+# One per file, held until the run ends: no weakref slot.
+@attrs.frozen(weakref_slot=False)
 class Origin:
     """The file a listed path named when the folder was walked. Hashing and
     uploading open ``path`` again later, and use what they opened only if it
@@ -61,7 +62,8 @@ class Listing:
     """The file each relative path named, for a walk of a disk."""
 
 
-@attrs.frozen
+# One per file, held until the run ends: no weakref slot.
+@attrs.frozen(weakref_slot=False)
 class Asset:
     key: str
     root: StaticRoot

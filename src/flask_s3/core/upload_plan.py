@@ -49,33 +49,55 @@ class Reason(enum.Enum):
 _SENT = (Action.UPLOAD, Action.FIX_HEADERS)
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class LocalFile:
-    """An asset's content as hashed on disk."""
+    """An asset's content as hashed on disk. A big site holds one per file
+    (and one `PlannedAsset`) for the whole run, so neither has a weakref
+    slot, and the stamp is kept as its parts, not as a tuple of its own."""
 
     asset: Asset
     sha1: str
     size: int
-    stamp: tuple[int, int, int] | None = None
-    """(mtime in ns, size, inode) when hashed, so an upload can tell that the
-    file changed since; None for a listing that did not come from a disk."""
+    mtime_ns: int | None = None
+    """When hashed; None for a listing that did not come from a disk."""
+    inode: int | None = None
+
+    @property
+    def stamp(self) -> tuple[int, int, int] | None:
+        """(mtime in ns, size, inode) when hashed, so an upload can tell that
+        the file changed since."""
+        if self.mtime_ns is None or self.inode is None:
+            return None
+        return (self.mtime_ns, self.size, self.inode)
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class PlannedAsset:
     asset: Asset
-    sha1: str
-    size: int
+    """The local file's asset, or for its hashed copy the same under the
+    copy's key."""
+    local: LocalFile
     spec: UploadSpec
     action: Action
     reason: Reason
     source: str | None = None
     """For a hashed copy, the plain key it copies."""
-    stamp: tuple[int, int, int] | None = None
 
     @property
     def key(self) -> str:
         return self.asset.key
+
+    @property
+    def sha1(self) -> str:
+        return self.local.sha1
+
+    @property
+    def size(self) -> int:
+        return self.local.size
+
+    @property
+    def stamp(self) -> tuple[int, int, int] | None:
+        return self.local.stamp
 
 
 def _damage(entry: ManifestEntry, listed: Listed | None) -> Reason | None:
@@ -178,11 +200,7 @@ def _planned(
             action = Action.SKIP
         else:
             reason = Reason.ONLY_MODIFIED_OFF
-    items = [
-        PlannedAsset(
-            local.asset, local.sha1, local.size, spec, action, reason, stamp=local.stamp
-        )
-    ]
+    items = [PlannedAsset(local.asset, local, spec, action, reason)]
     if settings.cache_busting == "filename":
         copy = hashed_name(key, local.sha1)
         entry = remote.entries.get(copy)
@@ -194,13 +212,11 @@ def _planned(
         items.append(
             PlannedAsset(
                 attrs.evolve(local.asset, key=copy),
-                local.sha1,
-                local.size,
+                local,
                 specs.of(local.asset.relative_path, immutable=True),
                 Action.SKIP if exists else Action.UPLOAD,
                 copy_reason,
                 source=key,
-                stamp=local.stamp,
             )
         )
     return items

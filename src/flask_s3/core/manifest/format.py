@@ -30,7 +30,8 @@ _READABLE = (1, 2)
 _FIELDS = {"entries", "version", "deploys", "unsettled", "in_flight"}
 
 
-@attrs.frozen
+# One per file, held until the run ends: no weakref slot.
+@attrs.frozen(weakref_slot=False)
 class ManifestEntry:
     sha1: str
     spec_digest: str | None
