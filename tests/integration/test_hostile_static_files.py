@@ -126,9 +126,9 @@ def test_a_file_swapped_for_a_link_before_it_is_hashed_is_never_read(
     path = site.path("static/css/a.css")
     real_hash = preparation.hash_assets
 
-    def swap_then_hash(assets: Sequence[Asset]) -> list[LocalFile]:
+    def swap_then_hash(assets: Sequence[Asset], **options: Any) -> list[LocalFile]:
         swap_for_link(path, secret)  # after the walk listed the file
-        return real_hash(assets)
+        return real_hash(assets, **options)
 
     monkeypatch.setattr(preparation, "hash_assets", swap_then_hash)
     with pytest.raises(FileChanged) as failure:
@@ -311,11 +311,11 @@ def test_a_file_replaced_by_a_fifo_ends_the_run_naming_it(
     path = site.path("static/js/app.js")
     real_hash = preparation.hash_assets
 
-    def swap_then_hash(assets: Sequence[Asset]) -> list[LocalFile]:
+    def swap_then_hash(assets: Sequence[Asset], **options: Any) -> list[LocalFile]:
         path.unlink()
         os.mkfifo(path)
         fifo_opener.append(str(path))
-        return real_hash(assets)
+        return real_hash(assets, **options)
 
     monkeypatch.setattr(preparation, "hash_assets", swap_then_hash)
     with pytest.raises(UnreadableFile) as failure:

@@ -326,3 +326,49 @@ def test_the_records_a_run_holds_per_file_are_lean(tmp_path: Path) -> None:
             file.stamp,
             file.sha1,
         )
+
+
+def copy_of(value: str) -> str:
+    """An equal string that is another object, as a parsed manifest's are."""
+    return "".join(list(value))
+
+
+def test_an_unchanged_file_shares_its_recorded_sha1_and_size(tmp_path: Path) -> None:
+    """A big site holds each file's SHA-1 and size, and its manifest entry's,
+    until the run ends: where they are equal the file takes the entry's
+    objects, large files (hashed in threads) as well as small ones."""
+    big = static_files.PARALLEL_SIZE
+    contents = {
+        "same.css": b"s" * 300,
+        "big.png": b"b" * big,
+        "changed.css": b"c" * 300,
+        "gzipped.js": b"g" * 300,
+    }
+    tree(tmp_path, contents)
+    sha1 = {name: hashlib.sha1(body).hexdigest() for name, body in contents.items()}
+    recorded = {
+        "static/same.css": ManifestEntry(copy_of(sha1["same.css"]), "d", size=300),
+        "static/big.png": ManifestEntry(copy_of(sha1["big.png"]), "d", size=big),
+        "static/changed.css": ManifestEntry("0" * 40, "d", size=300),
+        # The record holds what the bucket stored: gzipped, it is smaller.
+        "static/gzipped.js": ManifestEntry(copy_of(sha1["gzipped.js"]), "d", size=120),
+    }
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
+    assets = discover_assets(
+        settings, [list_static_root(StaticRoot(str(tmp_path), "/static"))]
+    )
+    files = {
+        file.asset.relative_path: file
+        for file in hash_assets(assets, recorded=recorded)
+    }
+    for name in ("same.css", "big.png"):
+        entry = recorded[f"static/{name}"]
+        assert (files[name].sha1, files[name].size) == (sha1[name], len(contents[name]))
+        assert files[name].sha1 is entry.sha1
+        assert files[name].size is entry.size
+    assert (files["changed.css"].sha1, files["changed.css"].size) == (
+        sha1["changed.css"],
+        300,
+    )
+    assert files["gzipped.js"].sha1 is recorded["static/gzipped.js"].sha1
+    assert files["gzipped.js"].size == 300

@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
 from flask_s3.adapters.file_hashes import stable_digest
+from flask_s3.adapters.listed_files import Stamp
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.integrity import ALGORITHM, integrity_value
+from flask_s3.core.manifest import ManifestEntry
 from flask_s3.core.static_assets import (
     Asset,
     Listing,
@@ -170,14 +172,32 @@ GIL only for updates of 2048 bytes or more, and handing a file to a thread
 only where the hashing dwarfs the hand-off."""
 
 
-def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]:
+def hash_assets(
+    assets: Iterable[Asset],
+    *,
+    workers: int = 4,
+    recorded: Mapping[str, ManifestEntry] | None = None,
+) -> list[LocalFile]:
     """SHA-1, size and stamp of each asset: small files in this thread, large
     ones side by side in ``workers`` threads. An asset the walk listed is
-    read only if it is still the file the walk found (see `open_listed`)."""
+    read only if it is still the file the walk found (see `open_listed`).
 
-    def local_file(asset: Asset) -> LocalFile:
-        sha1, (mtime_ns, size, inode) = stable_digest(asset.local_path, asset.origin)
+    With the manifest's entries already ``recorded``, a file that hashes to
+    its entry's SHA-1 holds the entry's string and size int instead of equal
+    ones of its own: a big site's run holds both until it ends, and most of
+    its files are unchanged."""
+
+    def local_file(asset: Asset, sha1: str, stamp: Stamp) -> LocalFile:
+        mtime_ns, size, inode = stamp
+        entry = None if recorded is None else recorded.get(asset.key)
+        if entry is not None and entry.sha1 == sha1:
+            sha1 = entry.sha1
+            if entry.size == size:
+                size = entry.size
         return LocalFile(asset, sha1, size, mtime_ns, inode)
+
+    def hashed_whole(asset: Asset) -> LocalFile:
+        return local_file(asset, *stable_digest(asset.local_path, asset.origin))
 
     hashed: list[LocalFile | Future[LocalFile]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
@@ -186,10 +206,9 @@ def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> list[LocalFile]
                 asset.local_path, asset.origin, max_size=PARALLEL_SIZE - 1
             )
             if small is None:
-                hashed.append(pool.submit(local_file, asset))
+                hashed.append(pool.submit(hashed_whole, asset))
             else:
-                sha1, (mtime_ns, size, inode) = small
-                hashed.append(LocalFile(asset, sha1, size, mtime_ns, inode))
+                hashed.append(local_file(asset, *small))
         return [item.result() if isinstance(item, Future) else item for item in hashed]
 
 

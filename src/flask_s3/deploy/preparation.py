@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING
 
 import attrs
@@ -30,7 +31,7 @@ from flask_s3.core.bucket_survey import (
 )
 from flask_s3.core.cors import cors_change, cors_warnings
 from flask_s3.core.frozen import FrozenDict
-from flask_s3.core.manifest import Manifest
+from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.plan_report import PlanReport, plan_report
 from flask_s3.core.settings import RunSettings, Settings
 from flask_s3.core.static_assets import (
@@ -65,8 +66,13 @@ class LocalTree:
 
 
 def read_local_tree(
-    roots: Sequence[StaticRoot], run: RunSettings, options: DeployOptions
+    roots: Sequence[StaticRoot],
+    run: RunSettings,
+    options: DeployOptions,
+    recorded: Callable[[], Mapping[str, ManifestEntry] | None] = lambda: None,
 ) -> LocalTree:
+    """``recorded`` gives the manifest's entries if they are read by the time
+    hashing starts (see `hash_assets`); hashing never waits for them."""
     settings = run.settings
     listings = [
         list_static_root(root, include_hidden=options.include_hidden or settings.prune)
@@ -84,7 +90,7 @@ def read_local_tree(
     if settings.prune:
         every = discover_assets(settings, listings, include_hidden=True)
         keys = frozenset(asset.key for asset in every)
-    return LocalTree(tuple(hash_assets(assets)), keys)
+    return LocalTree(tuple(hash_assets(assets, recorded=recorded())), keys)
 
 
 def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
@@ -149,8 +155,16 @@ def _surveyed(
     local work and the bucket's reads are round trips, so neither waits."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         remote = pool.submit(surveyor.survey, run.settings.prefix)
-        local = read_local_tree(roots, run, options)
+        local = read_local_tree(roots, run, options, partial(_entries_read, remote))
         return local, remote.result()
+
+
+def _entries_read(survey: Future[BucketSurvey]) -> Mapping[str, ManifestEntry] | None:
+    """The manifest's entries, if the survey has read them; its failure is
+    reported where the survey's result is taken, after the local files'."""
+    if not survey.done() or survey.exception() is not None:
+        return None
+    return survey.result().manifest.entries
 
 
 def _client(
