@@ -47,7 +47,7 @@ def main(name: str, root: Path) -> dict[str, Any]:
         module = flask_s3.__file__
     with app.test_request_context():
         html = flask.render_template_string(page())
-    loaded = {module.partition(".")[0] for module in sys.modules}
+    loaded = {imported.partition(".")[0] for imported in sys.modules}
     return {
         "module": module,
         "s3_links": html.count(S3_ROOT),

@@ -61,9 +61,7 @@ def test_hashing_shares_the_entries_of_a_survey_that_has_read_them(
     takes its entries if they are there by then, never waits for them, and
     leaves a failed survey's error to be raised where its result is taken."""
     (tmp_path / "a.css").write_text("a")
-    entry = ManifestEntry(
-        "".join(list("86f7e437faa5a7fce15d1ddcb9eaeaea377667b8")), "d"
-    )
+    entry = ManifestEntry("86f7e437faa5a7fce15d1ddcb9eaeaea377667b8", "d")
     survey = attrs.evolve(missing_bucket(), manifest=Manifest({"static/a.css": entry}))
     options = DeployOptions(bucket_name="bucket")
     run = run_settings(resolve_settings({}), options)
