@@ -49,7 +49,7 @@ def test_a_bucket_created_during_inspect_is_not_a_raw_no_such_bucket(
     original_read = ManifestStore.read
     original_exists = Surveyor.exists
 
-    def read(self: ManifestStore, key: str) -> tuple[bytes | None, str | None]:
+    def read(self: ManifestStore, key: str) -> tuple[str | None, str | None]:
         try:
             return original_read(self, key)
         finally:

@@ -59,7 +59,7 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
         finally:
             writing.active = False
 
-    def read(self: ManifestStore, key: str) -> tuple[bytes | None, str | None]:
+    def read(self: ManifestStore, key: str) -> tuple[str | None, str | None]:
         answer = original_read(self, key)
         if getattr(writing, "active", False) and not getattr(writing, "met", False):
             writing.met = True  # a replay after the lost race reads alone

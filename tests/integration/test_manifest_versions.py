@@ -70,6 +70,26 @@ def test_a_broken_manifest_of_a_known_format_says_delete_it(
     assert keys_in(s3) == [MANIFEST]
 
 
+def test_a_manifest_that_is_not_utf8_text_names_itself_and_says_delete_it(
+    s3: S3Client, site: Site
+) -> None:
+    """The store decodes the record before it is parsed; bytes that are not
+    UTF-8 are the record's fault, said as such, not a crash of the run."""
+    s3.create_bucket(Bucket=BUCKET)
+    body = b'{"version": 2, "entries": {"static/\xff.css": {}}}'
+    s3.put_object(Bucket=BUCKET, Key=MANIFEST, Body=body)
+
+    with pytest.raises(ManifestError) as raised:
+        create_all(site.app)
+
+    message = str(raised.value)
+    assert f"{MANIFEST} in bucket {BUCKET} is not UTF-8 text" in message
+    assert "delete it" in message
+    assert "\n" not in message
+    assert keys_in(s3) == [MANIFEST]
+    assert body_of(s3, MANIFEST) == body
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

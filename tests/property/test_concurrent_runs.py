@@ -191,9 +191,11 @@ class Store:
     run: str
     bucket: str = "model"
 
-    def read(self, key: str) -> tuple[bytes | None, str | None]:
+    def read(self, key: str) -> tuple[str | None, str | None]:
         world = self.world
-        return world.manifest, (None if world.manifest is None else str(world.version))
+        if world.manifest is None:
+            return None, None
+        return world.manifest.decode(), str(world.version)
 
     def swap(self, key: str, etag: str | None, body: bytes) -> bool:
         world = self.world

@@ -492,3 +492,22 @@ def test_a_read_back_tells_checksum_framing_from_another_writer(
     )
 
     assert Objects(client, NAME).read_back(item) == verdict
+
+
+def test_the_manifest_store_hands_over_text_not_bytes() -> None:
+    """A big site's record is megabytes: parsing bytes would decode a copy
+    beside them, so the store decodes and keeps no bytes."""
+    from botocore.response import StreamingBody
+
+    from flask_s3.adapters.manifest_store import ManifestStore
+
+    client = boto3.client("s3", region_name="eu-west-1")
+    body = '{"version": 2, "entries": {"static/é.css": {}}}'.encode()
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ETag": '"e1"'},
+        )
+        text, etag = ManifestStore(client, NAME).read("m.json")
+
+    assert (text, etag) == (body.decode(), '"e1"')

@@ -19,6 +19,7 @@ from flask_s3.adapters.aws import (
     s3_error,
     translated,
 )
+from flask_s3.errors import ManifestError
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -42,17 +43,30 @@ class ManifestStore:
         self.unconditional = False
         self._lock = threading.Lock()
 
-    def read(self, key: str) -> tuple[bytes | None, str | None]:
-        """An object's body and ETag, or (None, None) when there is none."""
+    def read(self, key: str) -> tuple[str | None, str | None]:
+        """An object's body as text, and its ETag; (None, None) when there is
+        none. Decoded here, so that its bytes are gone before anyone parses
+        it: a big site's record is megabytes, and JSON would decode a copy
+        beside them."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
-            return response["Body"].read(), response.get("ETag")
+            etag = response.get("ETag")
+            return self._text(response["Body"].read(), key), etag
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
                 return None, None
             raise s3_error(exc, "GetObject", self.bucket, key) from exc
         except BotoCoreError as exc:
             raise s3_error(exc, "GetObject", self.bucket, key) from exc
+
+    def _text(self, body: bytes, key: str) -> str:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ManifestError(
+                f"{key} in bucket {self.bucket} is not UTF-8 text ({exc.reason} "
+                f"at byte {exc.start}); delete it to upload everything again"
+            ) from None
 
     def swap(self, key: str, etag: str | None, body: bytes) -> bool:
         """Write ``body`` if the object still has ``etag`` (if it is still

@@ -139,7 +139,9 @@ def _current_shape(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "version": FORMAT_VERSION, "entries": upgraded}
 
 
-def parse_manifest(body: bytes) -> Manifest:
+def parse_manifest(body: str | bytes) -> Manifest:
+    """Text is best: JSON decodes bytes to a copy, and a caller holding the
+    bytes holds a big site's record twice while it is parsed."""
     reader = _EntryReader()
     try:
         raw = json.loads(body, object_hook=reader.read)
@@ -219,7 +221,7 @@ def _invalid(exc: Exception) -> ManifestError:
     )
 
 
-def parse_legacy_hashes(body: bytes) -> Manifest:
+def parse_legacy_hashes(body: str | bytes) -> Manifest:
     """0.3.x wrote ``{"/static/a.css": sha1}``: keys with a leading slash."""
     try:
         raw = json.loads(body)
@@ -258,7 +260,7 @@ def _fields(entry: ManifestEntry) -> dict[str, Any]:
 
 
 def manifest_from(
-    ours: bytes | None, legacy: bytes | None
+    ours: str | None, legacy: str | None
 ) -> tuple[Manifest, ManifestSource]:
     """Our manifest when the bucket has one, else 0.3.x's .file-hashes, else
     an empty record; both are fetched at once, so this only chooses."""
