@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import moto.s3.models
+import moto.s3.responses
 import pytest
 from flask import Flask
 
@@ -220,18 +221,32 @@ def test_fingerprinted_urls_seen_under_rewrites_name_objects_the_upload_wrote(
 
 
 @pytest.fixture
-def replaced_moto_objects_stay_readable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto in-process closes an object's buffer as soon as a PUT replaces
-    it, so a request of another thread still answering with that object
-    fails with 'I/O operation on closed file' (a PUT that races another PUT
-    of the manifest does, computing its ETag). S3 never does that: a replaced
-    object is simply the old version. Keeping the buffers open makes moto
-    behave so; it changes nothing in what Flask-S3 sends."""
+def moto_answers_races_as_s3_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto in-process differs from S3 where requests race, in two ways that
+    change nothing in what Flask-S3 sends:
+
+    - it closes an object's buffer as soon as a PUT replaces it, so a request
+      of another thread still answering with that object fails with 'I/O
+      operation on closed file' (a PUT that races another PUT of the manifest
+      does, computing its ETag). S3 never does that: a replaced object is
+      simply the old version. Buffers are kept open.
+    - it checks a PUT's If-Match, then writes, with no lock between: two PUTs
+      made on one ETag can both land, and under load one app's manifest
+      entries were lost so. S3 decides a conditional write atomically; PUTs
+      are taken one at a time."""
 
     def keep_open(self: moto.s3.models.FakeKey, garbage: bool = False) -> None:
         self.disposed = True
 
     monkeypatch.setattr(moto.s3.models.FakeKey, "dispose", keep_open)
+    lock = threading.Lock()
+    put_object = moto.s3.responses.S3Response.put_object
+
+    def one_at_a_time(self: moto.s3.responses.S3Response) -> Any:
+        with lock:
+            return put_object(self)
+
+    monkeypatch.setattr(moto.s3.responses.S3Response, "put_object", one_at_a_time)
 
 
 def run_at_once(*apps: Flask) -> list[UploadResult]:
@@ -258,7 +273,7 @@ def run_at_once(*apps: Flask) -> list[UploadResult]:
     return results
 
 
-@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
 def test_the_same_upload_twice_at_once_finishes_twice_with_a_full_record(
     s3: S3Client, site: Site
 ) -> None:
@@ -292,7 +307,7 @@ def app_with_files(root: Path, name: str, count: int) -> tuple[Flask, dict[str, 
     return app, files
 
 
-@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
 def test_two_apps_uploading_to_one_bucket_at_once_both_land_every_object(
     s3: S3Client, tmp_path: Path
 ) -> None:

@@ -14,7 +14,7 @@ from flask_s3.adapters.bucket_survey import Surveyor
 from flask_s3.adapters.manifest_store import ManifestStore
 from tests.integration.moto_site import BUCKET, MANIFEST, VISIBLE_KEYS, Site, keys_in
 from tests.integration.test_concurrency import (
-    replaced_moto_objects_stay_readable,  # noqa: F401
+    moto_answers_races_as_s3_does,  # noqa: F401
     run_at_once,
 )
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
 
-@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
 def test_two_first_deploys_at_once_both_create_the_bucket(
     s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ from flask_s3.core.manifest import Manifest
 from tests.integration.moto_site import BUCKET, MANIFEST, keys_in, manifest_of
 from tests.integration.test_concurrency import (
     app_with_files,
-    replaced_moto_objects_stay_readable,  # noqa: F401
+    moto_answers_races_as_s3_does,  # noqa: F401
     run_at_once,
 )
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
 
-@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
 def test_two_apps_at_once_keep_both_runs_keys_in_the_manifest(
     s3: S3Client, tmp_path: Path
 ) -> None:
@@ -41,7 +41,7 @@ def test_two_apps_at_once_keep_both_runs_keys_in_the_manifest(
         )
 
 
-@pytest.mark.usefixtures("replaced_moto_objects_stay_readable")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
 def test_manifest_writes_that_interleave_keep_both_runs_keys(
     s3: S3Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
