@@ -19,7 +19,8 @@ from flask_s3 import FlaskS3, create_all
 from flask_s3.adapters.file_hashes import FileHashes
 from flask_s3.core import resolve_settings
 from flask_s3.core.upload_plan import Action, Reason
-from flask_s3.deploy import DeployOptions, prepare
+from flask_s3.deploy import DeployOptions
+from flask_s3.deploy import plan as preview
 from flask_s3.flask.state import state_of
 from flask_s3.flask.static_roots import static_roots
 from tests.integration.moto_site import (
@@ -243,7 +244,7 @@ def test_changing_one_file_changes_exactly_one_fingerprint(
     assert key_of_url(after[changed]) == new_print
     assert key_of_url(before[changed]) == old[changed]
 
-    plan = prepare(
+    plan = preview(
         static_roots(site.app), resolve_settings(site.app.config), DeployOptions()
     ).plan
     reasons = {item.key: (item.action, item.reason) for item in plan.items}
@@ -292,7 +293,7 @@ def test_a_recorded_fingerprinted_copy_is_never_sent_again(
     prints = {key: fingerprint_of(key, site.body(key)) for key in VISIBLE_KEYS}
     site.app.config["S3_HEADERS"] = {"X-Team": "web"}
 
-    plan = prepare(
+    plan = preview(
         static_roots(site.app), resolve_settings(site.app.config), DeployOptions()
     ).plan
     assert {item.key: item.reason for item in plan.items} == {

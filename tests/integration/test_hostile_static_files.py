@@ -13,7 +13,7 @@ import gzip
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +119,17 @@ def swap_for_link(path: Path, target: Path) -> None:
     path.symlink_to(target)
 
 
+def changed_once_listed(
+    assets: Iterable[Asset], path: Path, change: Callable[..., None], *args: Any
+) -> Iterator[Asset]:
+    """The assets as discovery hands them over, with ``path`` changed once
+    the walk has listed it, before it is hashed."""
+    for asset in assets:
+        if asset.origin is not None and os.path.samefile(asset.local_path, path):
+            change(path, *args)
+        yield asset
+
+
 def test_a_file_swapped_for_a_link_before_it_is_hashed_is_never_read(
     s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,9 +137,8 @@ def test_a_file_swapped_for_a_link_before_it_is_hashed_is_never_read(
     path = site.path("static/css/a.css")
     real_hash = preparation.hash_assets
 
-    def swap_then_hash(assets: Sequence[Asset], **options: Any) -> list[LocalFile]:
-        swap_for_link(path, secret)  # after the walk listed the file
-        return real_hash(assets, **options)
+    def swap_then_hash(assets: Iterable[Asset], **options: Any) -> Iterator[LocalFile]:
+        return real_hash(changed_once_listed(assets, path, swap_for_link, secret))
 
     monkeypatch.setattr(preparation, "hash_assets", swap_then_hash)
     with pytest.raises(FileChanged) as failure:
@@ -311,11 +321,13 @@ def test_a_file_replaced_by_a_fifo_ends_the_run_naming_it(
     path = site.path("static/js/app.js")
     real_hash = preparation.hash_assets
 
-    def swap_then_hash(assets: Sequence[Asset], **options: Any) -> list[LocalFile]:
+    def make_fifo(path: Path) -> None:
         path.unlink()
         os.mkfifo(path)
         fifo_opener.append(str(path))
-        return real_hash(assets, **options)
+
+    def swap_then_hash(assets: Iterable[Asset], **options: Any) -> Iterator[LocalFile]:
+        return real_hash(changed_once_listed(assets, path, make_fifo))
 
     monkeypatch.setattr(preparation, "hash_assets", swap_then_hash)
     with pytest.raises(UnreadableFile) as failure:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -14,6 +15,7 @@ import pytest
 from flask_s3.adapters import file_hashes, static_files
 from flask_s3.adapters.static_files import UnreadableFile, hash_assets, list_static_root
 from flask_s3.core import resolve_settings
+from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.manifest import Manifest, ManifestEntry
 from flask_s3.core.static_assets import Listing, Origin, StaticRoot, discover_assets
 from flask_s3.core.upload_plan import LocalFile, plan_uploads
@@ -28,7 +30,19 @@ def tree(root: Path, files: dict[str, bytes]) -> None:
 
 def listed(folder: Path, *, include_hidden: bool = False) -> tuple[str, ...]:
     root = StaticRoot(str(folder), "/static")
-    return list_static_root(root, include_hidden=include_hidden).relative_paths
+    return walked(root, include_hidden=include_hidden).relative_paths
+
+
+def walked(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
+    """The whole walk as one listing: it hands over a folder at a time."""
+    listings = list(list_static_root(root, include_hidden=include_hidden))
+    for listing in listings:
+        assert listing.root is root
+    return Listing(
+        root,
+        tuple(path for listing in listings for path in listing.relative_paths),
+        FrozenDict(item for listing in listings for item in listing.origins.items()),
+    )
 
 
 def test_walk_lists_regular_files_sorted_with_slashes(tmp_path: Path) -> None:
@@ -100,7 +114,7 @@ def test_hash_assets_gives_sha1_and_size(tmp_path: Path) -> None:
     tree(tmp_path, {"a.css": b"body{}", "b/c.js": b"x" * 100_000})
     root = StaticRoot(str(tmp_path), "/static")
     assets = discover_assets(resolve_settings({}), [Listing(root, ("a.css", "b/c.js"))])
-    files = hash_assets(assets)
+    files = list(hash_assets(assets))
     assert [(f.asset.key, f.sha1, f.size) for f in files] == [
         ("static/a.css", hashlib.sha1(b"body{}").hexdigest(), 6),
         ("static/b/c.js", hashlib.sha1(b"x" * 100_000).hexdigest(), 100_000),
@@ -127,7 +141,7 @@ def test_an_unreadable_file_is_a_clear_error_naming_it(
         UnreadableFile,
         match=r"cannot read static file .*locked\.css: Permission denied",
     ):
-        hash_assets(assets)
+        list(hash_assets(assets))
 
 
 def test_a_file_written_while_hashed_is_hashed_again(
@@ -174,7 +188,7 @@ def test_a_file_that_never_holds_still_fails_naming_it(
     root = StaticRoot(str(tmp_path), "/static")
     [asset] = discover_assets(resolve_settings({}), [Listing(root, ("app.log",))])
     with pytest.raises(UnreadableFile, match=r"app\.log kept changing"):
-        hash_assets([asset])
+        list(hash_assets([asset]))
     assert len(calls) == file_hashes.STABLE_READS
 
 
@@ -201,7 +215,7 @@ def test_links_to_hidden_files_stay_hidden_when_the_walk_lists_them(
     file that exists; only ``include_hidden=True`` may publish them."""
     hidden_behind_links(tmp_path)
     root = StaticRoot(str(tmp_path), "/static")
-    listing = list_static_root(root, include_hidden=True)
+    listing = walked(root, include_hidden=True)
     assert "vendor/config" in listing.relative_paths
     assert "js/robots.txt" in listing.relative_paths
     settings = resolve_settings({})
@@ -239,7 +253,7 @@ def test_the_walk_resolves_only_links(
         return real(path, **options)
 
     monkeypatch.setattr(os.path, "realpath", counting)
-    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    listing = walked(StaticRoot(str(tmp_path), "/static"))
     assert listing.relative_paths == (
         "a.css",
         "alias/c.png",
@@ -270,8 +284,8 @@ def test_small_files_are_hashed_without_threads_and_big_ones_in_them(
 
     monkeypatch.setattr(static_files, "ThreadPoolExecutor", Pool)
     root = StaticRoot(str(tmp_path), "/static")
-    assets = discover_assets(resolve_settings({}), [list_static_root(root)])
-    files = hash_assets(assets)
+    assets = discover_assets(resolve_settings({}), list_static_root(root))
+    files = list(hash_assets(assets))
     assert submitted == ["big.bin"]
     assert [(f.asset.relative_path, f.sha1, f.size) for f in files] == [
         ("a.css", hashlib.sha1(b"a").hexdigest(), 1),
@@ -285,12 +299,12 @@ def test_files_share_their_device_and_inode_ints(tmp_path: Path) -> None:
     device share one device int, and a hashed file's stamp shares the walk's
     inode int, which is the same number."""
     tree(tmp_path, {f"d{n}/f{n}.css": str(n).encode() * 300 for n in range(4)})
-    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    listing = walked(StaticRoot(str(tmp_path), "/static"))
     origins = [listing.origins[path] for path in listing.relative_paths]
     assert len({id(origin.device) for origin in origins}) == 1
     assert origins[0].device == os.stat(tmp_path / "d0/f0.css").st_dev
     settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
-    files = hash_assets(discover_assets(settings, [listing]))
+    files = list(hash_assets(discover_assets(settings, [listing])))
     inodes = []
     for file in files:
         assert file.stamp is not None
@@ -307,8 +321,8 @@ def test_the_records_a_run_holds_per_file_are_lean(tmp_path: Path) -> None:
     ints when asked for, not kept as a tuple (64 bytes)."""
     tree(tmp_path, {"a.css": b"a" * 300, "img/b.png": b"b" * 300})
     settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
-    listing = list_static_root(StaticRoot(str(tmp_path), "/static"))
-    files = hash_assets(discover_assets(settings, [listing]))
+    listing = walked(StaticRoot(str(tmp_path), "/static"))
+    files = list(hash_assets(discover_assets(settings, [listing])))
     plan = plan_uploads(settings, files, Manifest(), acl=None)
     for item in plan.items:
         file = item.local
@@ -328,44 +342,106 @@ def test_the_records_a_run_holds_per_file_are_lean(tmp_path: Path) -> None:
         )
 
 
-def test_an_unchanged_file_shares_its_recorded_sha1_and_size(tmp_path: Path) -> None:
-    """A big site holds each file's SHA-1 and size, and its manifest entry's,
-    until the run ends: where they are equal the file takes the entry's
-    objects, large files (hashed in threads) as well as small ones."""
+def test_hashing_hands_over_each_file_in_order_as_it_is_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan takes each file as it is hashed, so a skipped one is never
+    held: the first small file comes before any other is read, and large
+    files (hashed in threads) keep their place."""
     big = static_files.PARALLEL_SIZE
     contents = {
-        "same.css": b"s" * 300,
-        "big.png": b"b" * big,
-        "changed.css": b"c" * 300,
-        "gzipped.js": b"g" * 300,
+        "a.css": b"a" * 300,
+        "b.png": b"b" * big,
+        "c.js": b"c" * 300,
+        "d.png": b"d" * big,
+        "e.css": b"e" * 300,
     }
     tree(tmp_path, contents)
-    # Digests made here: equal to the files', other objects, as a parsed
-    # manifest's are.
-    sha1 = {name: hashlib.sha1(body).hexdigest() for name, body in contents.items()}
-    recorded = {
-        "static/same.css": ManifestEntry(sha1["same.css"], "d", size=300),
-        "static/big.png": ManifestEntry(sha1["big.png"], "d", size=big),
-        "static/changed.css": ManifestEntry("0" * 40, "d", size=300),
-        # The record holds what the bucket stored: gzipped, it is smaller.
-        "static/gzipped.js": ManifestEntry(sha1["gzipped.js"], "d", size=120),
-    }
+    read: list[str] = []
+    real = static_files.stable_digest
+
+    def counting(path: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(static_files, "stable_digest", counting)
     settings = resolve_settings({"S3_BUCKET_NAME": "bucket"})
     assets = discover_assets(
-        settings, [list_static_root(StaticRoot(str(tmp_path), "/static"))]
+        settings, list_static_root(StaticRoot(str(tmp_path), "/static"))
     )
-    files = {
-        file.asset.relative_path: file
-        for file in hash_assets(assets, recorded=recorded)
-    }
-    for name in ("same.css", "big.png"):
-        entry = recorded[f"static/{name}"]
-        assert (files[name].sha1, files[name].size) == (sha1[name], len(contents[name]))
-        assert files[name].sha1 is entry.sha1
-        assert files[name].size is entry.size
-    assert (files["changed.css"].sha1, files["changed.css"].size) == (
-        sha1["changed.css"],
-        300,
+    taken = hash_assets(assets)
+    first = next(taken)
+    assert (first.asset.relative_path, read) == ("a.css", ["a.css"])
+    rest = list(taken)
+    assert [file.asset.relative_path for file in [first, *rest]] == sorted(contents)
+    for file in [first, *rest]:
+        body = contents[file.asset.relative_path]
+        assert (file.sha1, file.size) == (hashlib.sha1(body).hexdigest(), len(body))
+
+
+def test_a_deploy_plan_keeps_nothing_of_a_skipped_file_but_its_key(
+    tmp_path: Path,
+) -> None:
+    """Most of a big site's files are skipped: a deploy's plan keeps their
+    keys, and no hashed file, asset or plan item of theirs stays alive; a
+    preview (detailed) shows every file."""
+    tree(tmp_path, {"same.css": b"s" * 300, "new.js": b"n" * 300, "img/p.png": b"p"})
+    settings = resolve_settings({"S3_BUCKET_NAME": "bucket", "S3_ONLY_MODIFIED": True})
+    root = StaticRoot(str(tmp_path), "/static")
+
+    def hashed() -> Any:
+        return hash_assets(discover_assets(settings, list_static_root(root)))
+
+    first = plan_uploads(settings, hashed(), Manifest(), acl=None)
+    remote = Manifest(
+        {
+            item.key: ManifestEntry(item.sha1, item.spec.digest)
+            for item in first.items
+            if item.key != "static/new.js"
+        }
     )
-    assert files["gzipped.js"].sha1 is recorded["static/gzipped.js"].sha1
-    assert files["gzipped.js"].size == 300
+    del first
+    gc.collect()
+    before = sum(type(record) is LocalFile for record in gc.get_objects())
+
+    lean = plan_uploads(settings, hashed(), remote, acl=None, detailed=False)
+
+    gc.collect()
+    after = sum(type(record) is LocalFile for record in gc.get_objects())
+    assert [item.key for item in lean.items] == ["static/new.js"]
+    assert lean.skipped == ("static/img/p.png", "static/same.css")
+    assert after == before + 1
+    detailed = plan_uploads(settings, hashed(), remote, acl=None)
+    assert [item.key for item in detailed.items] == [
+        "static/img/p.png",
+        "static/new.js",
+        "static/same.css",
+    ]
+    assert detailed.skipped == lean.skipped
+    assert lean.record().skipped == frozenset(lean.skipped)
+
+
+def test_the_walk_hands_over_a_folder_at_a_time_in_sorted_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big site is never held listed in full: the first folder's files
+    come before the rest of the tree is scanned, and the paths still come in
+    sorted order, where a folder's (``a/``) sort between ``a.css`` and
+    ``a0``."""
+    names = ["a-b", "a.css", "a/x.css", "a/y/z.css", "a0", "b/c.css", "zz"]
+    tree(tmp_path, {name: b"x" for name in names})
+    scanned: list[str] = []
+    real = os.scandir
+
+    def counting(path: str) -> Any:
+        scanned.append(os.path.relpath(path, tmp_path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    listings = list_static_root(StaticRoot(str(tmp_path), "/static"))
+    first = next(listings)
+    assert (first.relative_paths, scanned) == (("a-b", "a.css"), [".", "a"])
+    rest = list(listings)
+    paths = [path for listing in [first, *rest] for path in listing.relative_paths]
+    assert paths == sorted(names)
+    assert scanned == [".", "a", "a/y", "b"]

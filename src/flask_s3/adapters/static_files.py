@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
@@ -20,7 +21,6 @@ from flask_s3.adapters.file_hashes import stable_digest
 from flask_s3.adapters.listed_files import Stamp
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.integrity import ALGORITHM, integrity_value
-from flask_s3.core.manifest import ManifestEntry
 from flask_s3.core.static_assets import (
     Asset,
     Listing,
@@ -38,9 +38,13 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listing:
+def list_static_root(
+    root: StaticRoot, *, include_hidden: bool = False
+) -> Iterator[Listing]:
     """Every regular file under the root's folder, relative and ``/``-separated,
-    with the file each one named (`Origin`) when it was listed.
+    with the file each one named (`Origin`) when it was listed: in the order
+    of their paths, a run of one folder's files at a time, as the walk finds
+    them. A big site is never held listed in full.
 
     Only links are resolved (``realpath`` costs a ``lstat`` per component);
     any other entry's resolved path is its directory's plus its name, and a
@@ -52,30 +56,22 @@ def list_static_root(root: StaticRoot, *, include_hidden: bool = False) -> Listi
             root.folder,
             root.endpoint,
         )
-        return Listing(root, ())
-    found: dict[str, Origin] = {}
-    devices: dict[int, int] = {}
-    pending = [_Directory("", root.folder, base, "", frozenset({base}))]
+        return
+    walk = _Walk(base, include_hidden)
+    top = _Directory("", root.folder, base, "", frozenset({base}))
+    pending = [iter(walk.children(top))]
     while pending:
-        directory = pending.pop()
-        try:
-            entries = os.scandir(directory.path)
-        except OSError as exc:
-            raise UnreadableFile(
-                f"cannot list static folder {directory.path}: "
-                f"{exc.strerror or exc}; fix its permissions or remove it, then "
-                "run again"
-            ) from None
-        with entries:
-            for entry in entries:
-                if not include_hidden and is_hidden(entry.name):
-                    continue
-                if not _valid_name(entry):
-                    continue
-                _list_entry(
-                    entry, directory, base, include_hidden, found, pending, devices
-                )
-    return Listing(root, tuple(sorted(found)), FrozenDict(found))
+        found: dict[str, Origin] = {}
+        for child in pending[-1]:
+            if isinstance(child, _Directory):
+                pending.append(iter(walk.children(child)))
+                break
+            relative, origin = child
+            found[relative] = origin
+        else:
+            pending.pop()
+        if found:
+            yield Listing(root, tuple(found), FrozenDict(found))
 
 
 @attrs.frozen
@@ -100,53 +96,87 @@ class _Directory:
         return relative, f"{self.target}/{name}" if self.target else name
 
 
-def _list_entry(
-    entry: os.DirEntry[str],
-    directory: _Directory,
-    base: str,
-    include_hidden: bool,
-    found: dict[str, Origin],
-    pending: list[_Directory],
-    devices: dict[int, int],
-) -> None:
-    """``devices`` keeps one int per device number, for every origin on it to
-    share: a big site's files are all on one or two."""
-    relative, target = directory.child(entry.name)
-    info: os.stat_result | None
-    try:
-        if entry.is_symlink():
-            real = os.path.realpath(entry.path)
-            if not _inside(real, base):
-                logger.warning(
-                    "skipping %s: it is a symlink to %s, outside the static folder %s",
-                    entry.path,
-                    real,
-                    base,
-                )
-                return
-            target = real[len(base) :].lstrip(os.sep).replace(os.sep, "/")
-            if not include_hidden and is_hidden(target):
-                return
-            info = os.stat(real, follow_symlinks=False)
-        elif entry.is_dir(follow_symlinks=False):
-            # Not a link: its own name is all the walk has not checked yet.
-            real, info = os.path.join(directory.real, entry.name), None
-        else:
-            # A file is recorded by its origin, not walked into: no path of
-            # its own to build (most entries are files).
-            real, info = "", entry.stat(follow_symlinks=False)
-    except OSError:
-        return  # gone since it was listed
-    if info is None or stat.S_ISDIR(info.st_mode):
-        if real in directory.ancestors:
-            logger.warning("skipping %s: a symlink loop", entry.path)
-            return
-        pending.append(
-            _Directory(relative, entry.path, real, target, directory.ancestors | {real})
-        )
-    elif stat.S_ISREG(info.st_mode):
-        device = devices.setdefault(info.st_dev, info.st_dev)
-        found[relative] = Origin(base, target, device, info.st_ino)
+_Child = _Directory | tuple[str, Origin]
+
+
+def _order(child: _Child) -> str:
+    """Where a child's paths sort among its siblings': a folder's paths all
+    start with its name and a slash, so walking the children in this order
+    lists every path of the tree in sorted order."""
+    if isinstance(child, _Directory):
+        return child.relative + "/"
+    return child[0]
+
+
+class _Walk:
+    def __init__(self, base: str, include_hidden: bool) -> None:
+        self.base = base
+        self.include_hidden = include_hidden
+        self.devices: dict[int, int] = {}
+        """One int per device number, for every origin on it to share: a
+        big site's files are all on one or two."""
+
+    def children(self, directory: _Directory) -> list[_Child]:
+        try:
+            entries = os.scandir(directory.path)
+        except OSError as exc:
+            raise UnreadableFile(
+                f"cannot list static folder {directory.path}: "
+                f"{exc.strerror or exc}; fix its permissions or remove it, then "
+                "run again"
+            ) from None
+        children: list[_Child] = []
+        with entries:
+            for entry in entries:
+                if not self.include_hidden and is_hidden(entry.name):
+                    continue
+                if not _valid_name(entry):
+                    continue
+                child = self._child(entry, directory)
+                if child is not None:
+                    children.append(child)
+        children.sort(key=_order)
+        return children
+
+    def _child(self, entry: os.DirEntry[str], directory: _Directory) -> _Child | None:
+        relative, target = directory.child(entry.name)
+        info: os.stat_result | None
+        try:
+            if entry.is_symlink():
+                real = os.path.realpath(entry.path)
+                if not _inside(real, self.base):
+                    logger.warning(
+                        "skipping %s: it is a symlink to %s, outside the static "
+                        "folder %s",
+                        entry.path,
+                        real,
+                        self.base,
+                    )
+                    return None
+                target = real[len(self.base) :].lstrip(os.sep).replace(os.sep, "/")
+                if not self.include_hidden and is_hidden(target):
+                    return None
+                info = os.stat(real, follow_symlinks=False)
+            elif entry.is_dir(follow_symlinks=False):
+                # Not a link: its own name is all the walk has not checked yet.
+                real, info = os.path.join(directory.real, entry.name), None
+            else:
+                # A file is recorded by its origin, not walked into: no path
+                # of its own to build (most entries are files).
+                real, info = "", entry.stat(follow_symlinks=False)
+        except OSError:
+            return None  # gone since it was listed
+        if info is None or stat.S_ISDIR(info.st_mode):
+            if real in directory.ancestors:
+                logger.warning("skipping %s: a symlink loop", entry.path)
+                return None
+            return _Directory(
+                relative, entry.path, real, target, directory.ancestors | {real}
+            )
+        if stat.S_ISREG(info.st_mode):
+            device = self.devices.setdefault(info.st_dev, info.st_dev)
+            return relative, Origin(self.base, target, device, info.st_ino)
+        return None
 
 
 def _valid_name(entry: os.DirEntry[str]) -> bool:
@@ -172,44 +202,49 @@ GIL only for updates of 2048 bytes or more, and handing a file to a thread
 only where the hashing dwarfs the hand-off."""
 
 
-def hash_assets(
-    assets: Iterable[Asset],
-    *,
-    workers: int = 4,
-    recorded: Mapping[str, ManifestEntry] | None = None,
-) -> list[LocalFile]:
-    """SHA-1, size and stamp of each asset: small files in this thread, large
-    ones side by side in ``workers`` threads. An asset the walk listed is
-    read only if it is still the file the walk found (see `open_listed`).
+AHEAD = 64
+"""How many files hashing may run ahead of the one the plan waits for (a
+large file in a thread): enough to keep the threads busy, few enough that a
+site of large files is not held hashed in full before it is planned."""
 
-    With the manifest's entries already ``recorded``, a file that hashes to
-    its entry's SHA-1 holds the entry's string and size int instead of equal
-    ones of its own: a big site's run holds both until it ends, and most of
-    its files are unchanged."""
 
-    def local_file(asset: Asset, sha1: str, stamp: Stamp) -> LocalFile:
-        mtime_ns, size, inode = stamp
-        entry = None if recorded is None else recorded.get(asset.key)
-        if entry is not None and entry.sha1 == sha1:
-            sha1 = entry.sha1
-            if entry.size == size:
-                size = entry.size
-        return LocalFile(asset, sha1, size, mtime_ns, inode)
-
-    def hashed_whole(asset: Asset) -> LocalFile:
-        return local_file(asset, *stable_digest(asset.local_path, asset.origin))
-
-    hashed: list[LocalFile | Future[LocalFile]] = []
+def hash_assets(assets: Iterable[Asset], *, workers: int = 4) -> Iterator[LocalFile]:
+    """SHA-1, size and stamp of each asset, in order, as each is hashed: small
+    files in this thread, large ones side by side in ``workers`` threads. An
+    asset the walk listed is read only if it is still the file the walk found
+    (see `open_listed`). Yielded as they come, so that a plan that takes each
+    as it comes keeps nothing of a file it skips."""
+    ahead: deque[LocalFile | Future[LocalFile]] = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:  # no thread until used
         for asset in assets:
             small = stable_digest(
                 asset.local_path, asset.origin, max_size=PARALLEL_SIZE - 1
             )
             if small is None:
-                hashed.append(pool.submit(hashed_whole, asset))
+                ahead.append(pool.submit(_hashed_whole, asset))
             else:
-                hashed.append(local_file(asset, *small))
-        return [item.result() if isinstance(item, Future) else item for item in hashed]
+                ahead.append(_local_file(asset, *small))
+            while ahead and (_ready(ahead[0]) or len(ahead) > AHEAD):
+                yield _taken(ahead.popleft())
+        while ahead:
+            yield _taken(ahead.popleft())
+
+
+def _local_file(asset: Asset, sha1: str, stamp: Stamp) -> LocalFile:
+    mtime_ns, size, inode = stamp
+    return LocalFile(asset, sha1, size, mtime_ns, inode)
+
+
+def _hashed_whole(asset: Asset) -> LocalFile:
+    return _local_file(asset, *stable_digest(asset.local_path, asset.origin))
+
+
+def _ready(item: LocalFile | Future[LocalFile]) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _taken(item: LocalFile | Future[LocalFile]) -> LocalFile:
+    return item.result() if isinstance(item, Future) else item
 
 
 def integrity_values(files: Iterable[LocalFile]) -> FrozenDict[str, str]:

@@ -9,7 +9,7 @@ any listing without touching a disk.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import attrs
 
@@ -53,8 +53,9 @@ class Origin:
 
 @attrs.frozen
 class Listing:
-    """What a walk of one static root found: paths relative to its folder,
-    always with ``/`` separators."""
+    """Files a walk of one static root found: paths relative to its folder,
+    always with ``/`` separators. A walk of a disk hands over one folder's
+    files at a time, so a root may have many."""
 
     root: StaticRoot
     relative_paths: tuple[str, ...]
@@ -104,8 +105,10 @@ def discover_assets(
     *,
     include_hidden: bool = False,
     filepath_filter_regex: str | None = None,
-) -> list[Asset]:
-    """The assets to publish, in listing order, each with its object key."""
+) -> Iterator[Asset]:
+    """The assets to publish, in listing order, each with its object key; one
+    by one, as the listings come, so that a walk, the hashing and the plan
+    hold one folder at a time."""
     try:
         path_filter = (
             re.compile(filepath_filter_regex) if filepath_filter_regex else None
@@ -115,8 +118,18 @@ def discover_assets(
             f"filepath_filter_regex {filepath_filter_regex!r} is not a regular "
             f"expression: {exc}"
         ) from None
-    assets: list[Asset] = []
-    owners: dict[str, Asset] = {}
+    return _discovered(settings, listings, include_hidden, path_filter)
+
+
+def _discovered(
+    settings: Settings,
+    listings: Iterable[Listing],
+    include_hidden: bool,
+    path_filter: re.Pattern[str] | None,
+) -> Iterator[Asset]:
+    # The root of each key so far, not its asset: the key's string is kept
+    # anyway, and is the asset's served name behind the root's prefix.
+    owners: dict[str, StaticRoot] = {}
     for listing in listings:
         prefix = key_prefix(settings, listing.root.url_path)
         for relative_path in listing.relative_paths:
@@ -131,16 +144,16 @@ def discover_assets(
                 relative_path,
                 origin,
             )
-            clash = owners.get(asset.key)
-            if clash is not None:
+            owner = owners.get(asset.key)
+            if owner is not None:
+                first = key_prefix(settings, owner.url_path)
                 raise DuplicateKey(
-                    f"{clash.local_path} and {asset.local_path} would both be "
-                    f"uploaded as {asset.key!r}: give one of their static folders "
-                    "another static_url_path"
+                    f"{owner.folder.rstrip('/')}/{asset.key[len(first) :]} and "
+                    f"{asset.local_path} would both be uploaded as {asset.key!r}: "
+                    "give one of their static folders another static_url_path"
                 )
-            owners[asset.key] = asset
-            assets.append(asset)
-    return assets
+            owners[asset.key] = listing.root
+            yield asset
 
 
 def key_scope(settings: Settings, roots: Iterable[StaticRoot]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ transitions the manifest package owns.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -136,6 +136,7 @@ def _reason(
 @attrs.frozen
 class UploadPlan:
     items: tuple[PlannedAsset, ...]
+    """What is sent; in a detailed plan, what is skipped too."""
     remote: Manifest
     """The record planned against: this app's keys of its manifest, or of
     0.3.x's ``.file-hashes`` where it has no manifest yet."""
@@ -149,6 +150,8 @@ class UploadPlan:
     cdn_path: str = ""
     """The path the CDN serves the keys under (`urls.cdn_path`): CDN paths
     to invalidate are keys behind it."""
+    skipped: tuple[str, ...] = ()
+    """The keys left as they are, detailed plan or not."""
 
     @property
     def uploads(self) -> list[PlannedAsset]:
@@ -157,10 +160,6 @@ class UploadPlan:
     @property
     def fixes(self) -> list[PlannedAsset]:
         return [item for item in self.items if item.action is Action.FIX_HEADERS]
-
-    @property
-    def skips(self) -> list[PlannedAsset]:
-        return [item for item in self.items if item.action is Action.SKIP]
 
     def record(self) -> RunRecord:
         return RunRecord(
@@ -177,7 +176,7 @@ class UploadPlan:
                 if item.action in _SENT
             ),
             sending=frozenset(item.key for item in self.items if item.action in _SENT),
-            skipped=frozenset(item.key for item in self.skips),
+            skipped=frozenset(self.skipped),
             deleting=frozenset(delete.key for delete in self.deletes),
         )
 
@@ -224,29 +223,41 @@ def _planned(
 
 def plan_uploads(
     settings: Settings,
-    local_files: Sequence[LocalFile],
+    local_files: Iterable[LocalFile],
     remote: Manifest,
     *,
     acl: str | None,
     local_keys: frozenset[str] = frozenset(),
     read: Manifest | None = None,
     listing: Mapping[str, Listed] | None = None,
+    detailed: bool = True,
 ) -> UploadPlan:
     """Upload what is new or changed (everything, unless S3_ONLY_MODIFIED), and
     under S3_PRUNE delete what the manifest recorded and is gone. ``local_keys``
     are the keys of every local file, filtered out or hidden ones included;
     ``read`` is the manifest as read, when ``remote`` is not it; ``listing``,
-    the bucket's objects under this app's keys, when verifying."""
+    the bucket's objects under this app's keys, when verifying.
+
+    Each file is planned as it comes. Unless ``detailed``, a skipped file is
+    kept as its key alone: most of a big site's files are skipped, and a run
+    that plans them as they are hashed holds nothing else of them (a preview
+    shows every file, so it keeps them all)."""
     specs = UploadSpecs(settings, acl)
-    items = tuple(
-        item
-        for local in local_files
-        for item in _planned(settings, local, remote, specs, listing)
-    )
+    kept: list[PlannedAsset] = []
+    skipped: list[str] = []
+    for local in local_files:
+        for item in _planned(settings, local, remote, specs, listing):
+            if item.action is not Action.SKIP:
+                kept.append(item)
+                continue
+            skipped.append(item.key)
+            if detailed:
+                kept.append(item)
+    items = tuple(kept)
     # A new version of the site is content added, changed or pruned; re-sending
     # unchanged files (S3_ONLY_MODIFIED off) or new headers must not age the
     # copies that cached pages still use.
-    planned = {item.key for item in items} if settings.prune else set()
+    planned = {item.key for item in items} | set(skipped) if settings.prune else set()
     pruned_files = settings.prune and any(
         entry.source is None and key not in planned and key not in local_keys
         for key, entry in remote.entries.items()
@@ -271,4 +282,5 @@ def plan_uploads(
         deletes,
         remote if read is None else read,
         cdn_path(settings),
+        tuple(skipped),
     )

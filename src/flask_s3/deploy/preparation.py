@@ -8,9 +8,9 @@ out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 import attrs
@@ -31,10 +31,11 @@ from flask_s3.core.bucket_survey import (
 )
 from flask_s3.core.cors import cors_change, cors_warnings
 from flask_s3.core.frozen import FrozenDict
-from flask_s3.core.manifest import Manifest, ManifestEntry
+from flask_s3.core.manifest import Manifest
 from flask_s3.core.plan_report import PlanReport, plan_report
 from flask_s3.core.settings import RunSettings, Settings
 from flask_s3.core.static_assets import (
+    Listing,
     StaticRoot,
     discover_assets,
     in_scope,
@@ -57,8 +58,9 @@ Invalidate = Callable[[list[str]], str]
 
 @attrs.frozen
 class LocalTree:
-    files: tuple[LocalFile, ...]
-    """The assets to publish, hashed."""
+    files: Iterator[LocalFile]
+    """The assets to publish, each hashed as it is taken: the plan takes
+    them one by one (see `plan_uploads`)."""
     keys: frozenset[str]
     """When pruning, the key of every local file, hidden ones included, so
     that pruning never deletes a file that exists; else none, since only
@@ -66,31 +68,27 @@ class LocalTree:
 
 
 def read_local_tree(
-    roots: Sequence[StaticRoot],
-    run: RunSettings,
-    options: DeployOptions,
-    recorded: Callable[[], Mapping[str, ManifestEntry] | None] = lambda: None,
+    roots: Sequence[StaticRoot], run: RunSettings, options: DeployOptions
 ) -> LocalTree:
-    """``recorded`` gives the manifest's entries if they are read by the time
-    hashing starts (see `hash_assets`); hashing never waits for them."""
     settings = run.settings
-    listings = [
+    listings: Iterable[Listing] = chain.from_iterable(
         list_static_root(root, include_hidden=options.include_hidden or settings.prune)
         for root in roots
-    ]
+    )
+    # Only pruning needs the keys of local files, and those of files that are
+    # not published (hidden ones) too: it holds the listings for a second look.
+    keys: frozenset[str] = frozenset()
+    if settings.prune:
+        listings = tuple(listings)
+        every = discover_assets(settings, listings, include_hidden=True)
+        keys = frozenset(asset.key for asset in every)
     assets = discover_assets(
         settings,
         listings,
         include_hidden=options.include_hidden,
         filepath_filter_regex=options.filepath_filter_regex,
     )
-    # Only pruning needs the keys of local files, and those of files that are
-    # not published (hidden ones) too.
-    keys: frozenset[str] = frozenset()
-    if settings.prune:
-        every = discover_assets(settings, listings, include_hidden=True)
-        keys = frozenset(asset.key for asset in every)
-    return LocalTree(tuple(hash_assets(assets, recorded=recorded())), keys)
+    return LocalTree(hash_assets(assets), keys)
 
 
 def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
@@ -112,20 +110,24 @@ def _scoped(manifest: Manifest, scope: tuple[str, ...]) -> Manifest:
 def _plan_against(
     run: RunSettings,
     roots: Sequence[StaticRoot],
-    local: LocalTree,
+    files: Iterable[LocalFile],
+    local_keys: frozenset[str],
     survey: BucketSurvey,
     listing: Mapping[str, Listed] | None,
+    *,
+    detailed: bool,
 ) -> UploadPlan:
     acl = run.settings.object_acl if survey.accepts_acls else None
     ours = survey.manifest_source == "flask-s3"
     return plan_uploads(
         run.settings,
-        local.files,
+        files,
         _scoped(survey.manifest, key_scope(run.settings, roots)),
         acl=acl,
-        local_keys=local.keys,
+        local_keys=local_keys,
         read=survey.manifest if ours else Manifest(),
         listing=listing,
+        detailed=detailed,
     )
 
 
@@ -145,26 +147,25 @@ def _listing(
     return Objects(client, run.bucket).listing(scope)
 
 
+AHEAD_OF_SURVEY = 2000
+"""How many files are hashed while the bucket is surveyed. The plan needs
+the manifest to take each file as it is hashed and keep nothing of a skipped
+one, so the rest wait for the survey; a small site is read by the time its
+round trips are back."""
+
+
 def _surveyed(
     roots: Sequence[StaticRoot],
     run: RunSettings,
     options: DeployOptions,
     surveyor: Surveyor,
 ) -> tuple[LocalTree, BucketSurvey]:
-    """The local files and the bucket, looked at side by side: hashing is
-    local work and the bucket's reads are round trips, so neither waits."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         remote = pool.submit(surveyor.survey, run.settings.prefix)
-        local = read_local_tree(roots, run, options, partial(_entries_read, remote))
-        return local, remote.result()
-
-
-def _entries_read(survey: Future[BucketSurvey]) -> Mapping[str, ManifestEntry] | None:
-    """The manifest's entries, if the survey has read them; its failure is
-    reported where the survey's result is taken, after the local files'."""
-    if not survey.done() or survey.exception() is not None:
-        return None
-    return survey.result().manifest.entries
+        local = read_local_tree(roots, run, options)
+        ahead = list(islice(local.files, AHEAD_OF_SURVEY))
+        survey = remote.result()
+    return attrs.evolve(local, files=chain(ahead, local.files)), survey
 
 
 def _client(
@@ -205,15 +206,16 @@ def plan(
     """What an upload would do, writing nothing. Offline, against an empty
     bucket, without credentials or network."""
     run = run_settings(settings, options)
-    listing = None
-    if offline:
-        local, survey = read_local_tree(roots, run, options), missing_bucket()
-    else:
+    survey, listing = missing_bucket(), None
+    if not offline:
         client = _client(run, options, s3_client)
         local, survey = _surveyed(roots, run, options, Surveyor(client, run.bucket))
         listing = _listing(client, run, roots, survey, options)
-    plan = _plan_against(run, roots, local, survey, listing)
-    return Planned(run, plan, survey, offline, integrity_values(local.files))
+    else:
+        local = read_local_tree(roots, run, options)
+    files = list(local.files)
+    plan = _plan_against(run, roots, files, local.keys, survey, listing, detailed=True)
+    return Planned(run, plan, survey, offline, integrity_values(files))
 
 
 @attrs.frozen
@@ -241,10 +243,22 @@ def prepare(
     local, survey = _surveyed(roots, run, options, surveyor)
     for warning in public_read_warnings(survey, settings.object_acl):
         logger.warning("%s", warning)
+    listing = _listing(client, run, roots, survey, options)
+    plan = _plan_against(
+        run, roots, local.files, local.keys, survey, listing, detailed=False
+    )
+    # The bucket is changed only once the local files proved readable.
     if not survey.exists:
         surveyor.create(settings.region)
         survey = surveyor.survey(settings.prefix)  # a new bucket's ACL mode
-    keys = [file.asset.key for file in local.files]
+        listing = _listing(client, run, roots, survey, options)
+        # Nothing is skipped for a bucket that was not there: the plan holds
+        # every file, to be planned again against the bucket as it is now.
+        files = [item.local for item in plan.items if item.source is None]
+        plan = _plan_against(
+            run, roots, files, local.keys, survey, listing, detailed=False
+        )
+    keys = chain((item.key for item in plan.items), plan.skipped)
     for warning in cors_warnings(settings.cors_origins, survey.cors, keys):
         logger.warning("%s", warning)  # of the bucket as it is, created or not
     change = cors_change(settings.cors_origins, survey.cors)
@@ -265,6 +279,4 @@ def prepare(
         invalidate = Distribution(
             cloudfront, settings.cloudfront_distribution_id
         ).invalidate
-    listing = _listing(client, run, roots, survey, options)
-    plan = _plan_against(run, roots, local, survey, listing)
     return Prepared(run, client, survey, plan, invalidate)

@@ -119,7 +119,7 @@ def publish(
     sent = [item for item, (done, _) in arrived if done is Action.UPLOAD]
     result = UploadResult(
         uploaded=tuple(item.key for item in sent),
-        skipped=tuple(item.key for item in plan.skips),
+        skipped=plan.skipped,
         failed=tuple(sorted(failed, key=lambda failure: failure.key)),
         bytes_uploaded=sum(item.size for item in sent),
         seconds=time.monotonic() - started,
