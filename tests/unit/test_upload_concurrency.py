@@ -1,5 +1,5 @@
 """How many uploads go at once: pinned by the setting, otherwise a ramp
-from 16 that doubles while it pays, never past its cap. No timing: the ramp
+from `START` that doubles while it pays, never past its cap. No timing: the ramp
 reads a clock the tests drive, and the pool is checked by counting."""
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ def test_the_ramp_doubles_while_it_pays_and_stops_at_the_cap() -> None:
         # so twice as many in flight end twice as fast.
         ramp, now = _window(ramp, 1.0, now)
         limits.append(ramp.limit)
-    assert limits == [START, 2 * START, 4 * START, CAP]
+    doublings = [START]
+    while doublings[-1] < CAP:
+        doublings.append(min(2 * doublings[-1], CAP))
+    assert limits == [*doublings, CAP]
     assert ramp.limit == CAP
     assert ramp.upload_ended(now + 1) == ramp
 
