@@ -5,7 +5,7 @@ BucketAlreadyOwnedByYou or on a NoSuchBucket read while the bucket appeared."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -49,9 +49,11 @@ def test_a_bucket_created_during_inspect_is_not_a_raw_no_such_bucket(
     original_read = ManifestStore.read
     original_exists = Surveyor.exists
 
-    def read(self: ManifestStore, key: str) -> tuple[str | None, str | None]:
+    def read(
+        self: ManifestStore, key: str, *rest: Any
+    ) -> tuple[str | None, str | None]:
         try:
-            return original_read(self, key)
+            return original_read(self, key, *rest)
         finally:
             reads.release()
 

@@ -59,8 +59,10 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
         finally:
             writing.active = False
 
-    def read(self: ManifestStore, key: str) -> tuple[str | None, str | None]:
-        answer = original_read(self, key)
+    def read(
+        self: ManifestStore, key: str, *rest: Any
+    ) -> tuple[str | None, str | None]:
+        answer = original_read(self, key, *rest)
         if getattr(writing, "active", False) and not getattr(writing, "met", False):
             writing.met = True  # a replay after the lost race reads alone
             both_read.wait()  # the other run has read it too; now both PUT

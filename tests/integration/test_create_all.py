@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 import flask_s3.adapters.objects as objects_adapter
 from flask_s3 import UploadFailed, create_all
 from flask_s3.adapters.listed_files import ListedFile
+from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import SettingsError, resolve_settings
 from flask_s3.core.manifest import Stored
@@ -454,6 +455,34 @@ def test_a_0_3_bucket_is_not_uploaded_again_in_full(
     second = create_all(site.app)
     assert second.uploaded == ()
     assert sorted(second.skipped) == sorted([*keys, added])
+
+
+def test_0_3_records_are_read_only_where_ours_is_missing(
+    s3: S3Client, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bucket that moved on from 0.3.x keeps its .file-hashes, as big as
+    our manifest: a run asks for both at once, to save a round trip where
+    ours is missing, and leaves 0.3.x's body unread once ours is there."""
+    site.app.config["S3_ONLY_MODIFIED"] = True
+    s3.create_bucket(Bucket=BUCKET)
+    hashes = {f"/{key}": sha1(site.body(key)) for key in VISIBLE_KEYS}
+    s3.put_object(Bucket=BUCKET, Key=".file-hashes", Body=json.dumps(hashes))
+    decoded: list[str] = []
+    real = ManifestStore._text
+
+    def recording(self: ManifestStore, body: bytes, key: str) -> str:
+        decoded.append(key)
+        return real(self, body, key)
+
+    monkeypatch.setattr(ManifestStore, "_text", recording)
+    create_all(site.app)
+    assert ".file-hashes" in decoded
+    decoded.clear()
+
+    second = create_all(site.app)
+
+    assert decoded == [MANIFEST]
+    assert sorted(second.skipped) == VISIBLE_KEYS
 
 
 # S3_ONLY_MODIFIED

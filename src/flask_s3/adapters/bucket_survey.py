@@ -97,7 +97,13 @@ class Surveyor:
             exists = pool.submit(self.exists)
             ownership = pool.submit(self._check, "Object Ownership", self._enforced)
             ours = pool.submit(self.manifests.read, manifest_key(prefix))
-            legacy = pool.submit(self.manifests.read, LEGACY_HASHES_KEY)
+            # 0.3.x's record is read only where ours is missing: a bucket
+            # that moved on from 0.3.x keeps it, as big as ours.
+            legacy = pool.submit(
+                self.manifests.read,
+                LEGACY_HASHES_KEY,
+                lambda: ours.result()[0] is None,
+            )
             blocked = pool.submit(self._check, "Block Public Access", self._blocks)
             policy = pool.submit(self._check, "the bucket policy", self._public_policy)
             acl = pool.submit(self._check, "the bucket ACL", self._public_acl)

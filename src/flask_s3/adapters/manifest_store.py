@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,14 +44,21 @@ class ManifestStore:
         self.unconditional = False
         self._lock = threading.Lock()
 
-    def read(self, key: str) -> tuple[str | None, str | None]:
+    def read(
+        self, key: str, wanted: Callable[[], bool] | None = None
+    ) -> tuple[str | None, str | None]:
         """An object's body as text, and its ETag; (None, None) when there is
         none. Decoded here, so that its bytes are gone before anyone parses
         it: a big site's record is megabytes, and JSON would decode a copy
-        beside them."""
+        beside them. A body no longer ``wanted`` once the answer came is
+        left unread (None): it is asked for at once only to save a round
+        trip where it is needed."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             etag = response.get("ETag")
+            if wanted is not None and not wanted():
+                response["Body"].close()
+                return None, etag
             return self._text(response["Body"].read(), key), etag
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
