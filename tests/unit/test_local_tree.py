@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,60 @@ def test_no_more_than_a_few_files_are_hashed_before_the_survey_is_back(
     assert [file.asset.key for file in local.files] == [
         f"static/{name}.css" for name in "abcde"
     ]
+
+
+class _Refused(Exception):
+    pass
+
+
+def _surveyed_failing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hashed: list[str],
+    unreadable: str | None = None,
+) -> None:
+    """A survey that fails, over five files of which the first two are read
+    while it is out, each hashed in a thread of the hashing's own."""
+    for name in "abcde":
+        (tmp_path / f"{name}.css").write_text(name)
+    real = static_files.stable_digest
+
+    def reading(path: str, *args: Any, **kwargs: Any) -> Any:
+        if unreadable is not None and path.endswith(unreadable):
+            raise static_files.UnreadableFile(f"cannot read {path}")
+        hashed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    class Surveyor:
+        def survey(self, prefix: str) -> Any:
+            raise _Refused("AccessDenied")
+
+    monkeypatch.setattr(static_files, "stable_digest", reading)
+    monkeypatch.setattr(static_files, "PARALLEL_SIZE", 1)
+    monkeypatch.setattr(preparation, "AHEAD_OF_SURVEY", 2)
+    options = DeployOptions(bucket_name="bucket")
+    run = run_settings(resolve_settings({}), options)
+    roots = [StaticRoot(str(tmp_path), "/static")]
+    preparation._surveyed(roots, run, options, Surveyor())  # type: ignore[arg-type]
+
+
+def test_a_local_error_is_told_before_a_failed_survey(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # d.css is read after the survey's answer, as on a big site: its error is
+    # still the one told, as when every file was read before the survey's.
+    with pytest.raises(static_files.UnreadableFile, match=r"d\.css"):
+        _surveyed_failing(tmp_path, monkeypatch, [], "d.css")
+
+
+def test_a_failed_survey_leaves_no_hashing_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = set(threading.enumerate())
+    hashed: list[str] = []
+    with pytest.raises(_Refused):
+        _surveyed_failing(tmp_path, monkeypatch, hashed)
+    # The error's traceback holds the run's frames, the hashing among them:
+    # paused, its threads would live until a collection found the cycle.
+    assert {name for name in hashed if name.endswith(".css")} >= {"e.css"}
+    assert set(threading.enumerate()) - before == set()

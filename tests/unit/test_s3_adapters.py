@@ -494,6 +494,42 @@ def test_a_read_back_tells_checksum_framing_from_another_writer(
     assert Objects(client, NAME).read_back(item) == verdict
 
 
+@pytest.mark.parametrize("wanted", ["no", "raises"])
+def test_a_body_the_manifest_store_leaves_unread_is_closed(wanted: str) -> None:
+    """Its connection goes back at once, also when asking whether it is
+    wanted failed (the other record's read did): the error's traceback would
+    hold the open body until a collection found it."""
+    from botocore.response import StreamingBody
+
+    from flask_s3.adapters.manifest_store import ManifestStore
+
+    class Body(StreamingBody):  # type: ignore[misc]
+        closed_here = False
+
+        def close(self) -> None:
+            Body.closed_here = True
+            super().close()
+
+    def asked() -> bool:
+        if wanted == "raises":
+            raise RuntimeError("AccessDenied")
+        return False
+
+    client = boto3.client("s3", region_name="eu-west-1")
+    body = b'{"/static/a.css": "0"}'
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_object", {"Body": Body(io.BytesIO(body), len(body)), "ETag": '"e"'}
+        )
+        store = ManifestStore(client, NAME)
+        if wanted == "raises":
+            with pytest.raises(RuntimeError):
+                store.read(".file-hashes", asked)
+        else:
+            assert store.read(".file-hashes", asked) == (None, '"e"')
+    assert Body.closed_here
+
+
 def test_the_manifest_store_hands_over_text_not_bytes() -> None:
     """A big site's record is megabytes: parsing bytes would decode a copy
     beside them, so the store decodes and keeps no bytes."""

@@ -55,11 +55,16 @@ class ManifestStore:
         trip where it is needed."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
-            etag = response.get("ETag")
-            if wanted is not None and not wanted():
-                response["Body"].close()
+            etag, body = response.get("ETag"), response["Body"]
+            try:
+                unwanted = wanted is not None and not wanted()
+            except BaseException:
+                body.close()  # its connection must not wait for a collection
+                raise
+            if unwanted:
+                body.close()
                 return None, etag
-            return self._text(response["Body"].read(), key), etag
+            return self._text(body.read(), key), etag
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
                 return None, None

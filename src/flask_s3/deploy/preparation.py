@@ -164,6 +164,12 @@ def _surveyed(
         remote = pool.submit(surveyor.survey, run.settings.prefix)
         local = read_local_tree(roots, run, options)
         ahead = list(islice(local.files, AHEAD_OF_SURVEY))
+        if remote.exception() is not None:
+            # A local error is told first, as where the survey answered; and
+            # the hashing runs to its end here: left paused, its threads would
+            # live until a collection found the cycle the survey's error makes.
+            for _ in local.files:
+                pass
         survey = remote.result()
     return attrs.evolve(local, files=chain(ahead, local.files)), survey
 
