@@ -62,6 +62,11 @@ class Bench:
     runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
     peer_versions: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def measured(self) -> list[str]:
+        """The contenders run, in the order of `CONTENDERS`."""
+        return [name for name in CONTENDERS if (name, "cold") in self.runs]
+
     def command(self, contender: str, bucket: str) -> tuple[list[str], dict[str, str]]:
         if contender == "aws s3 sync":
             options = ("--only-show-errors",)
