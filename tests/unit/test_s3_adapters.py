@@ -547,3 +547,22 @@ def test_the_manifest_store_hands_over_text_not_bytes() -> None:
         text, etag = ManifestStore(client, NAME).read("m.json")
 
     assert (text, etag) == (body.decode(), '"e1"')
+
+
+def test_the_manifest_store_reads_text_with_a_byte_order_mark() -> None:
+    """JSON's own decoding of bytes took one, and a 0.3.x record edited by
+    hand may have been saved with it."""
+    from botocore.response import StreamingBody
+
+    from flask_s3.adapters.manifest_store import ManifestStore
+
+    client = boto3.client("s3", region_name="eu-west-1")
+    body = '\ufeff{"/static/a.css": "0a"}'.encode()
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ETag": '"e1"'},
+        )
+        text, _ = ManifestStore(client, NAME).read(".file-hashes")
+
+    assert text == '{"/static/a.css": "0a"}'

@@ -73,8 +73,10 @@ class ManifestStore:
             raise s3_error(exc, "GetObject", self.bucket, key) from exc
 
     def _text(self, body: bytes, key: str) -> str:
+        """UTF-8, with a byte order mark allowed, as JSON's own decoding of
+        bytes allows it: a 0.3.x record edited by hand may carry one."""
         try:
-            return body.decode("utf-8")
+            return body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ManifestError(
                 f"{key} in bucket {self.bucket} is not UTF-8 text ({exc.reason} "
