@@ -28,7 +28,7 @@ class StaticRoot:
     endpoint: str = "static"
 
 
-# One per file, held until the run ends: no weakref slot.
+# One per file, all held by a preview: no weakref slot.
 @attrs.frozen(weakref_slot=False)
 class Origin:
     """The file a listed path named when the folder was walked. Hashing and
@@ -63,7 +63,7 @@ class Listing:
     """The file each relative path named, for a walk of a disk."""
 
 
-# One per file, held until the run ends: no weakref slot.
+# One per file, all held by a preview: no weakref slot.
 @attrs.frozen(weakref_slot=False)
 class Asset:
     key: str

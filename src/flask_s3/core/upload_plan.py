@@ -51,9 +51,10 @@ _SENT = (Action.UPLOAD, Action.FIX_HEADERS)
 
 @attrs.frozen(weakref_slot=False)
 class LocalFile:
-    """An asset's content as hashed on disk. A big site holds one per file
-    (and one `PlannedAsset`) for the whole run, so neither has a weakref
-    slot, and the stamp is kept as its parts, not as a tuple of its own."""
+    """An asset's content as hashed on disk. A preview holds one per file
+    (and one `PlannedAsset`), and a deploy one per file it sends, so neither
+    has a weakref slot, and the stamp is kept as its parts, not as a tuple
+    of its own."""
 
     asset: Asset
     sha1: str

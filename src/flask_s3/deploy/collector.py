@@ -1,12 +1,13 @@
 """Python's cyclic garbage collector, paused while a run builds its plan.
 
 Walking, hashing, reading the manifest and planning allocate a few objects
-per file, all of which live until the plan is carried out, and none of which
-form cycles. Allocations trigger the collector, and each full collection
-walks every one of them again: with 20,000 files that was 6% of a
-no-change run's CPU, and more as sites grow. Building the plan
-takes seconds, so it runs paused; the uploads do not, since their HTTP
-machinery leaves cycles behind and can take long.
+per file, none of which form cycles, and many live until the plan is carried
+out (the manifest's entries, the files to send; in a preview, every file).
+Allocations trigger the collector, and each full collection walks every one
+of them again: with 20,000 files that was 6% of a no-change run's CPU, and
+more as sites grow. Building the plan takes seconds, so it runs paused; the
+uploads do not, since their HTTP machinery leaves cycles behind and can take
+long.
 """
 
 from __future__ import annotations
