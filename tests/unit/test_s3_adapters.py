@@ -7,13 +7,14 @@ import hashlib
 import io
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from flask_s3.adapters.aws import (
@@ -24,6 +25,7 @@ from flask_s3.adapters.aws import (
     make_s3_client,
 )
 from flask_s3.adapters.bucket_survey import Surveyor
+from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import resolve_settings
 from flask_s3.core.bucket_survey import BucketSurvey, public_read_warnings
@@ -494,14 +496,25 @@ def test_a_read_back_tells_checksum_framing_from_another_writer(
     assert Objects(client, NAME).read_back(item) == verdict
 
 
+def _stored_read(
+    body: StreamingBody, key: str, wanted: Callable[[], bool] | None = None
+) -> tuple[str | None, str | None]:
+    """What `ManifestStore.read` makes of an object with this body."""
+    client = boto3.client("s3", region_name="eu-west-1")
+    with Stubber(client) as stubber:
+        stubber.add_response("get_object", {"Body": body, "ETag": '"e1"'})
+        return ManifestStore(client, NAME).read(key, wanted)
+
+
+def _streamed(body: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(body), len(body))
+
+
 @pytest.mark.parametrize("wanted", ["no", "raises"])
 def test_a_body_the_manifest_store_leaves_unread_is_closed(wanted: str) -> None:
     """Its connection goes back at once, also when asking whether it is
     wanted failed (the other record's read did): the error's traceback would
     hold the open body until a collection found it."""
-    from botocore.response import StreamingBody
-
-    from flask_s3.adapters.manifest_store import ManifestStore
 
     class Body(StreamingBody):  # type: ignore[misc]
         closed_here = False
@@ -515,36 +528,21 @@ def test_a_body_the_manifest_store_leaves_unread_is_closed(wanted: str) -> None:
             raise RuntimeError("AccessDenied")
         return False
 
-    client = boto3.client("s3", region_name="eu-west-1")
     body = b'{"/static/a.css": "0"}'
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "get_object", {"Body": Body(io.BytesIO(body), len(body)), "ETag": '"e"'}
-        )
-        store = ManifestStore(client, NAME)
-        if wanted == "raises":
-            with pytest.raises(RuntimeError):
-                store.read(".file-hashes", asked)
-        else:
-            assert store.read(".file-hashes", asked) == (None, '"e"')
+    unread = Body(io.BytesIO(body), len(body))
+    if wanted == "raises":
+        with pytest.raises(RuntimeError):
+            _stored_read(unread, ".file-hashes", asked)
+    else:
+        assert _stored_read(unread, ".file-hashes", asked) == (None, '"e1"')
     assert Body.closed_here
 
 
 def test_the_manifest_store_hands_over_text_not_bytes() -> None:
     """A big site's record is megabytes: parsing bytes would decode a copy
     beside them, so the store decodes and keeps no bytes."""
-    from botocore.response import StreamingBody
-
-    from flask_s3.adapters.manifest_store import ManifestStore
-
-    client = boto3.client("s3", region_name="eu-west-1")
     body = '{"version": 2, "entries": {"static/é.css": {}}}'.encode()
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "get_object",
-            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ETag": '"e1"'},
-        )
-        text, etag = ManifestStore(client, NAME).read("m.json")
+    text, etag = _stored_read(_streamed(body), "m.json")
 
     assert (text, etag) == (body.decode(), '"e1"')
 
@@ -552,17 +550,7 @@ def test_the_manifest_store_hands_over_text_not_bytes() -> None:
 def test_the_manifest_store_reads_text_with_a_byte_order_mark() -> None:
     """JSON's own decoding of bytes took one, and a 0.3.x record edited by
     hand may have been saved with it."""
-    from botocore.response import StreamingBody
-
-    from flask_s3.adapters.manifest_store import ManifestStore
-
-    client = boto3.client("s3", region_name="eu-west-1")
     body = '\ufeff{"/static/a.css": "0a"}'.encode()
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "get_object",
-            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ETag": '"e1"'},
-        )
-        text, _ = ManifestStore(client, NAME).read(".file-hashes")
+    text, _ = _stored_read(_streamed(body), ".file-hashes")
 
     assert text == '{"/static/a.css": "0a"}'
