@@ -19,6 +19,7 @@ import attrs
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.utils import determine_content_length
 
 from flask_s3.adapters.redaction import redact_in_logs
 from flask_s3.core import upload_ramp
@@ -32,6 +33,9 @@ logger = logging.getLogger("flask_s3")
 
 SURVEY_READS = 8
 """How many reads the bucket survey sends at once."""
+SMALL_BODY = 1024 * 1024
+"""A body this size or less is sent at once, without asking the store
+first, and an asset's is read whole, to be checked before it is sent."""
 CHECKSUM_VARIABLE = "AWS_REQUEST_CHECKSUM_CALCULATION"
 MD5_OPERATIONS = ("DeleteObjects", "PutBucketAcl", "PutBucketCors")
 """The operations we call that must carry a checksum, even 'when_required'."""
@@ -114,9 +118,20 @@ def make_s3_client(settings: Settings, credentials: Credentials) -> S3Client:
     if mode == "when_required":
         for operation in MD5_OPERATIONS:
             client.meta.events.register(f"before-sign.s3.{operation}", _content_md5)
+    client.meta.events.register("before-sign.s3.PutObject", _small_body_at_once)
     client.meta.events.register("needs-retry.s3", _remember_failure)
     client.meta.events.register("request-created.s3", _show_retry)
     return client
+
+
+def _small_body_at_once(request: Any, **_: Any) -> None:
+    """botocore asks every PutObject to wait for the store's go-ahead
+    ('Expect: 100-continue') before it sends the body: a round trip more per
+    object, the manifest's writes included. That pays only for a body big
+    enough that sending it to a store about to refuse it would cost more."""
+    size = determine_content_length(request.body)
+    if size is not None and size <= SMALL_BODY:
+        del request.headers["Expect"]
 
 
 def _remember_failure(

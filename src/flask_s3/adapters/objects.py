@@ -28,7 +28,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from s3transfer.manager import TransferManager
 from s3transfer.utils import OSUtils
 
-from flask_s3.adapters.aws import describe_error, not_implemented, translated
+from flask_s3.adapters.aws import (
+    SMALL_BODY,
+    describe_error,
+    not_implemented,
+    translated,
+)
 from flask_s3.adapters.listed_files import ListedFile, SizedReader, open_listed
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import Action, Listed, PlannedAsset
@@ -48,7 +53,6 @@ MULTIPART_THRESHOLD = 8 * MIB
 PARTS_IN_FLIGHT = 4
 """Parts of one big asset sent at once: a big file on a far bucket needs a
 few streams to fill the link, and the other uploads in flight share it."""
-SMALL_BODY = MIB
 DELETE_BATCH = 1000
 _GZIP_IN_MEMORY = 8 * MIB
 _NO_OBJECT = ("404", "NoSuchKey", "NotFound")
@@ -285,9 +289,8 @@ class Objects:
         *,
         sha1: str | None = None,
     ) -> Stored:
-        """Small bodies go as bytes: botocore sends a file object with
-        'Expect: 100-continue', which costs a round trip per object. Bytes
-        read whole are checked against the planned ``sha1`` before sending."""
+        """A small body is read whole, and checked against the planned
+        ``sha1`` before it is sent; a bigger one streams from the file."""
         payload: IO[bytes] | bytes = body
         if size <= SMALL_BODY:
             payload = body.read()
