@@ -8,6 +8,7 @@ already replaced the machine's AWS setup with fake credentials.
 from __future__ import annotations
 
 import functools
+import math
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 import flask_s3
+import flask_s3.adapters.manifest_store as manifest_store
 import flask_s3.deploy.preparation as preparation
 from tests.conftest import FAKE_ACCESS_KEY, FAKE_SECRET_KEY
 from tests.integration.moto_site import SentRequest, Site, Store, Wire, build_site
@@ -217,3 +219,19 @@ def serving_demo(
                 process.wait(timeout=10)
                 pytest.fail("demo --serve did not stop when terminated")
     assert "Traceback" not in output.read_text()
+
+
+@pytest.fixture
+def reads_go_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each manifest write reads the record itself, as where the run's
+    earlier read is more than a round trip old by then. Whether it is
+    depends on the machine's load: a test that counts or holds the reads
+    says which case it sees."""
+    monkeypatch.setattr(manifest_store, "fresh_until", lambda *_: -math.inf)
+
+
+@pytest.fixture
+def reads_stay_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each manifest write swaps on the run's last read of the record: the
+    survey's, then the one sent as the last uploads go out."""
+    monkeypatch.setattr(manifest_store, "fresh_until", lambda *_: math.inf)

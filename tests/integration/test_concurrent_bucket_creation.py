@@ -11,7 +11,7 @@ import pytest
 
 from flask_s3 import create_all
 from flask_s3.adapters.bucket_survey import Surveyor
-from flask_s3.adapters.manifest_store import ManifestStore
+from flask_s3.adapters.manifest_store import ManifestRead, ManifestStore
 from tests.integration.moto_site import BUCKET, MANIFEST, VISIBLE_KEYS, Site, keys_in
 from tests.integration.test_concurrency import (
     moto_answers_races_as_s3_does,  # noqa: F401
@@ -49,9 +49,7 @@ def test_a_bucket_created_during_inspect_is_not_a_raw_no_such_bucket(
     original_read = ManifestStore.read
     original_exists = Surveyor.exists
 
-    def read(
-        self: ManifestStore, key: str, *rest: Any
-    ) -> tuple[str | None, str | None]:
+    def read(self: ManifestStore, key: str, *rest: Any) -> ManifestRead:
         try:
             return original_read(self, key, *rest)
         finally:

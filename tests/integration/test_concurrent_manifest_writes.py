@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import flask_s3.deploy.recording as recording
-from flask_s3.adapters.manifest_store import ManifestStore
+from flask_s3.adapters.manifest_store import ManifestRead, ManifestStore
 from flask_s3.core.manifest import Manifest
 from tests.integration.moto_site import BUCKET, MANIFEST, keys_in, manifest_of
 from tests.integration.test_concurrency import (
@@ -41,11 +41,12 @@ def test_two_apps_at_once_keep_both_runs_keys_in_the_manifest(
         )
 
 
-@pytest.mark.usefixtures("moto_answers_races_as_s3_does")
+@pytest.mark.usefixtures("moto_answers_races_as_s3_does", "reads_go_stale")
 def test_manifest_writes_that_interleave_keep_both_runs_keys(
     s3: S3Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Deterministic: both runs read the manifest before either writes it."""
+    """Deterministic: both runs read the manifest before either writes it
+    (each write reads it: the survey's read has gone stale)."""
     s3.create_bucket(Bucket=BUCKET)
     both_read = threading.Barrier(2, timeout=10)
     writing = threading.local()
@@ -59,9 +60,7 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
         finally:
             writing.active = False
 
-    def read(
-        self: ManifestStore, key: str, *rest: Any
-    ) -> tuple[str | None, str | None]:
+    def read(self: ManifestStore, key: str, *rest: Any) -> ManifestRead:
         answer = original_read(self, key, *rest)
         if getattr(writing, "active", False) and not getattr(writing, "met", False):
             writing.met = True  # a replay after the lost race reads alone

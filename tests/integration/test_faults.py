@@ -478,11 +478,14 @@ def test_a_manifest_get_failing_once_is_retried(
     proxy.add(is_object_get(MANIFEST), SLOW_DOWN, times=1)
 
     assert create_all(shop.app).uploaded == (A,)
-    # Read by the plan (twice: the retry), then before each of the two writes;
-    # more only if the load made a read time out.
-    assert outcomes(proxy, "GET", MANIFEST)[:2] == [
-        "answered 503 SlowDown",
-        "forwarded (200)",
+    # Read by the survey (twice: the retry), then again by the pending write:
+    # a read that was retried timed botocore's back-off, not a round trip,
+    # so it is not swapped on. Then read for the final write, at least ahead.
+    assert manifest_requests(proxy)[:4] == [
+        "GET answered 503 SlowDown",
+        "GET forwarded (200)",
+        "GET forwarded (200)",
+        "PUT forwarded (200)",
     ]
     assert gets(proxy, MANIFEST) >= 4
     assert puts(proxy, MANIFEST) >= 2
@@ -490,13 +493,24 @@ def test_a_manifest_get_failing_once_is_retried(
     assert_converges(proxy, server_s3, shop)
 
 
+@pytest.mark.parametrize(
+    ("reads", "read_before_uploads"),
+    [("reads_go_stale", 2), ("reads_stay_fresh", 1)],
+)
 def test_a_manifest_reread_failing_after_a_first_run_is_reported(
-    proxy: FaultProxy, server_s3: S3Client, shop: Site
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    request: pytest.FixtureRequest,
+    reads: str,
+    read_before_uploads: int,
 ) -> None:
+    """The survey reads the manifest, and the pending write again where that
+    read went stale; then every read for the final write fails: the one sent
+    ahead as the last uploads went out, and the write's own."""
+    request.getfixturevalue(reads)
     server_s3.create_bucket(Bucket=BUCKET)
-    # The plan reads the manifest, the pending write reads it again; the
-    # final write's read fails.
-    proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=2)
+    proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=read_before_uploads)
 
     with pytest.raises(UploadFailed) as raised:
         create_all(shop.app)
@@ -512,9 +526,12 @@ def test_a_manifest_reread_failing_after_a_first_run_is_reported(
     assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
 
 
+@pytest.mark.usefixtures("reads_go_stale")
 def test_a_manifest_reread_failing_before_replacing_files_stops_the_run(
     proxy: FaultProxy, server_s3: S3Client, shop: Site
 ) -> None:
+    """The pending write reads the record again, the survey's read having
+    gone stale, and that read fails."""
     before = published(proxy, shop)
     change(shop, A)
     proxy.add(is_object_get(MANIFEST), INTERNAL_ERROR, skip=1)
@@ -526,6 +543,99 @@ def test_a_manifest_reread_failing_before_replacing_files_stops_the_run(
     assert mutations(proxy) == []
     assert manifest_entries(server_s3) == before
     assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+@pytest.mark.parametrize(
+    ("reads", "sequence"),
+    [
+        ("reads_stay_fresh", ["GET", "PUT", "GET", "PUT"]),
+        ("reads_go_stale", ["GET", "GET", "PUT", "GET", "GET", "PUT"]),
+    ],
+)
+def test_each_manifest_write_swaps_on_the_last_read_while_it_is_fresh(
+    proxy: FaultProxy,
+    shop: Site,
+    request: pytest.FixtureRequest,
+    reads: str,
+    sequence: list[str],
+) -> None:
+    """The marks swap on the survey's read, and the final write on a read
+    sent while the upload was under way (held here until that read was
+    answered): two round trips fewer than a read before each write. A read
+    gone stale by then is sent again by the write."""
+    request.getfixturevalue(reads)
+    published(proxy, shop)
+    change(shop, A)
+    patient(shop)
+    read_during_upload = threading.Event()
+
+    def read_ahead() -> bool:
+        if len(outcomes(proxy, "GET", MANIFEST)) > sequence.index("PUT"):
+            read_during_upload.set()
+        return read_during_upload.is_set()
+
+    proxy.add(is_object_put(A), Hold(read_ahead, timeout=5), times=1)
+
+    assert create_all(shop.app).uploaded == (A,)
+    assert read_during_upload.is_set()
+    assert [entry.split()[0] for entry in manifest_requests(proxy)] == sequence
+
+
+def is_bucket_acl_put(request: Request) -> bool:
+    return request.method == "PUT" and request.key is None and request.query == "acl"
+
+
+def test_the_bucket_acl_goes_out_while_the_run_marks_its_keys(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    """Held until the marks were written: sent after them, it would wait."""
+    server_s3.create_bucket(Bucket=BUCKET)
+    patient(shop)
+    marked = threading.Event()
+
+    def marks_written() -> bool:
+        if outcomes(proxy, "PUT", MANIFEST):
+            marked.set()
+        return marked.is_set()
+
+    proxy.add(is_bucket_acl_put, Hold(marks_written, timeout=5), times=1)
+
+    assert sorted(create_all(shop.app).uploaded) == VISIBLE_KEYS
+    assert marked.is_set()
+    grants = server_s3.get_bucket_acl(Bucket=BUCKET)["Grants"]
+    assert any(
+        grant["Grantee"].get("URI", "").endswith("/AllUsers")
+        and grant["Permission"] == "READ"
+        for grant in grants
+    )
+
+
+@pytest.mark.parametrize("marks", ["written", "refused too"])
+def test_a_bucket_acl_refused_stops_the_run_and_takes_its_marks_back(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site, marks: str
+) -> None:
+    """No upload starts, the ACL's error is the one raised (it came first
+    when the two were sent one after the other), and the manifest marks
+    nothing in flight: no other run waits on this one's keys."""
+    server_s3.create_bucket(Bucket=BUCKET)
+    proxy.add(is_bucket_acl_put, S3Error(403, "AccessDenied", "Access Denied"))
+    if marks == "refused too":
+        proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR)
+
+    with pytest.raises(errors.S3Error) as raised:
+        create_all(shop.app)
+
+    assert raised.value.code == "AccessDenied"
+    assert raised.value.operation == "PutBucketAcl"
+    assert [
+        m for m in mutations(proxy) if not m.startswith("PUT /" + BUCKET + "?")
+    ] == [f"PUT /{BUCKET}/{MANIFEST}?"] * (2 if marks == "written" else MAX_ATTEMPTS)
+    if marks == "written":
+        assert manifest_of(server_s3)["in_flight"] == {}
+    else:
+        assert manifest_entries(server_s3) is None
+    proxy.clear()
+    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
 
 
 def test_a_bucket_check_failing_on_every_attempt_is_a_clear_error(
@@ -1006,13 +1116,29 @@ def manifest_requests(proxy: FaultProxy) -> list[str]:
     ]
 
 
+READS_BEFORE_THE_FIRST_WRITE = pytest.mark.parametrize(
+    ("reads", "reads_before_put"),
+    [("reads_go_stale", 4), ("reads_stay_fresh", 2)],
+)
+"""Each run's survey reads the manifest; where that read went stale by the
+pending write, the write reads it again."""
+
+
+@READS_BEFORE_THE_FIRST_WRITE
 def test_two_runs_writing_their_pending_records_from_one_read(
-    proxy: FaultProxy, server_s3: S3Client, shop: Site, tmp_path: Path
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    reads: str,
+    reads_before_put: int,
 ) -> None:
-    """Both runs replace a file, and both re-read the manifest before either
+    """Both runs replace a file, and both read the manifest before either
     writes the record without it: the second write must not put back, with
     its old SHA-1, the entry the first removed, since the first run is about
     to upload new bytes under it (the audit would see them)."""
+    request.getfixturevalue(reads)
     other = other_site(tmp_path / "other", proxy)
     published(proxy, shop)
     create_all(other.app)
@@ -1020,15 +1146,13 @@ def test_two_runs_writing_their_pending_records_from_one_read(
     change(other, local_keys(other)[0])
     patient(shop, other)
     proxy.clear()
-    # Each run reads the manifest to plan, then before its pending write.
-    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, 4), times=1)
+    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, reads_before_put), times=1)
 
     one, two = run_at_once(shop, other)
 
-    assert [entry.split()[0] for entry in manifest_requests(proxy)][:5] == [
-        *["GET"] * 4,
-        "PUT",
-    ]
+    assert [entry.split()[0] for entry in manifest_requests(proxy)][
+        : reads_before_put + 1
+    ] == [*["GET"] * reads_before_put, "PUT"]
 
     assert isinstance(one, UploadResult), one
     assert isinstance(two, UploadResult), two
@@ -1039,23 +1163,29 @@ def test_two_runs_writing_their_pending_records_from_one_read(
     assert_converges(proxy, server_s3, shop, other)
 
 
+@READS_BEFORE_THE_FIRST_WRITE
 def test_two_first_runs_writing_their_records_from_one_read(
-    proxy: FaultProxy, server_s3: S3Client, shop: Site, tmp_path: Path
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    reads: str,
+    reads_before_put: int,
 ) -> None:
-    """Two first runs into an empty bucket both re-read the (missing) manifest
+    """Two first runs into an empty bucket both read the (missing) manifest
     before either writes: the second record must keep the first's keys."""
+    request.getfixturevalue(reads)
     other = other_site(tmp_path / "other", proxy)
     server_s3.create_bucket(Bucket=BUCKET)
     patient(shop, other)
-    # Each run reads the manifest to plan, then before its final write.
-    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, 4), times=1)
+    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, reads_before_put), times=1)
 
     one, two = run_at_once(shop, other)
 
-    assert [entry.split()[0] for entry in manifest_requests(proxy)][:5] == [
-        *["GET"] * 4,
-        "PUT",
-    ]
+    assert [entry.split()[0] for entry in manifest_requests(proxy)][
+        : reads_before_put + 1
+    ] == [*["GET"] * reads_before_put, "PUT"]
 
     assert isinstance(one, UploadResult), one
     assert isinstance(two, UploadResult), two

@@ -23,6 +23,7 @@ that sends nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flask_s3.adapters.manifest_store import ManifestRead
 from flask_s3.core import resolve_settings
 from flask_s3.core.manifest import (
     MARK_TTL,
@@ -41,7 +43,7 @@ from flask_s3.core.manifest import (
 from flask_s3.core.settings import Settings
 from flask_s3.core.static_assets import Asset, StaticRoot
 from flask_s3.core.upload_plan import Action, LocalFile, Reason, plan_uploads
-from flask_s3.deploy.recording import Recorder
+from flask_s3.deploy.recording import Recorder, Snapshot
 from flask_s3.errors import BucketError
 
 ROOT = StaticRoot("/srv/static", "/static")
@@ -191,11 +193,14 @@ class Store:
     run: str
     bucket: str = "model"
 
-    def read(self, key: str) -> tuple[str | None, str | None]:
+    def read(self, key: str) -> ManifestRead:
+        """Every read stays fresh: each write may swap on the last one read,
+        however much happened since, and the conditional swap must be what
+        keeps the record true."""
         world = self.world
         if world.manifest is None:
-            return None, None
-        return world.manifest.decode(), str(world.version)
+            return ManifestRead(None, None, math.inf)
+        return ManifestRead(world.manifest.decode(), str(world.version), math.inf)
 
     def swap(self, key: str, etag: str | None, body: bytes) -> bool:
         world = self.world
@@ -237,8 +242,8 @@ class Outcome:
 def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator[None]:
     """`publish` after `prepare`, one step per request that matters."""
     store = Store(world, name)
-    current = world.manifest
-    read = parse_manifest(current) if current is not None else Manifest()
+    survey = Snapshot.of(store.read(KEY))
+    read = Manifest() if survey.manifest is None else survey.manifest
     plan = plan_uploads(
         version.settings(),
         version.local_files(),
@@ -252,7 +257,9 @@ def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator
         f"{name}: read v{world.version}, sends {sorted(record.sending)}, "
         f"deletes {sorted(record.deleting)}, deploy {record.deploy}"
     )
-    recorder = Recorder(store, KEY, record.read, run=name, clock=lambda: world.now)
+    recorder = Recorder(
+        store, KEY, record.read, survey, run=name, clock=lambda: world.now
+    )
     yield
     try:
         recorder.write(record.pending())
@@ -265,7 +272,9 @@ def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator
     failed = False
     sending = [item for item in plan.items if item.action is not Action.SKIP]
     order = world.choose(st.permutations(sending), sending)
-    for item in order:
+    for number, item in enumerate(order, 1):
+        if number == len(order):  # the settled write's read, sent ahead
+            recorder.snapshot = Snapshot.of(store.read(KEY))
         fate = world.choose(st.sampled_from(["arrives", "lost", "lands"]), "arrives")
         if fate != "lost":
             world.objects[item.key] = (item.sha1, item.spec.digest)

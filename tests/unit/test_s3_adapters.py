@@ -503,7 +503,8 @@ def _stored_read(
     client = boto3.client("s3", region_name="eu-west-1")
     with Stubber(client) as stubber:
         stubber.add_response("get_object", {"Body": body, "ETag": '"e1"'})
-        return ManifestStore(client, NAME).read(key, wanted)
+        read = ManifestStore(client, NAME).read(key, wanted)
+        return read.text, read.etag
 
 
 def _streamed(body: bytes) -> StreamingBody:

@@ -102,7 +102,7 @@ class Surveyor:
             legacy = pool.submit(
                 self.manifests.read,
                 LEGACY_HASHES_KEY,
-                lambda: ours.result()[0] is None,
+                lambda: ours.result().text is None,
             )
             blocked = pool.submit(self._check, "Block Public Access", self._blocks)
             policy = pool.submit(self._check, "the bucket policy", self._public_policy)
@@ -110,7 +110,8 @@ class Surveyor:
             cors = pool.submit(self._cors)
             if not exists.result():
                 return missing_bucket()
-            manifest, source = manifest_from(ours.result()[0], legacy.result()[0])
+            read = ours.result()
+            manifest, source = manifest_from(read.text, legacy.result().text)
             checks = {
                 name: future.result()
                 for name, future in (
@@ -133,6 +134,8 @@ class Surveyor:
                     problem for _, problem in checks.values() if problem is not None
                 ),
                 cors=cors.result(),
+                manifest_etag=read.etag,
+                manifest_fresh_until=read.fresh_until,
             )
 
     def _check(

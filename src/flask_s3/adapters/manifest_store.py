@@ -7,10 +7,13 @@ that, and the deploy service sequences a read, a merge and a swap.
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flask_s3.adapters.aws import (
@@ -37,6 +40,28 @@ def _refuses_conditions(error: ClientError) -> bool:
     return not_implemented(error) or status == 400
 
 
+@attrs.frozen
+class ManifestRead:
+    text: str | None
+    """None where there is no such object, or its body was not wanted."""
+    etag: str | None
+    fresh_until: float
+    """The `time.monotonic()` until which this read is as good as a new one
+    for a write to swap on: its answer's time plus its round trip. A store
+    that ignores the write's condition can then lose another run's write
+    only if it landed within about two round trips, as with a new read,
+    not within however long the run took since."""
+
+
+def fresh_until(sent: float, answered: float, response: Mapping[str, Any]) -> float:
+    """Now plus the read's round trip, which ends with the answer's head (a
+    big body's transfer says nothing of how soon another write can land).
+    A read botocore had to retry timed its back-off too: it is not reused."""
+    if response.get("ResponseMetadata", {}).get("RetryAttempts"):
+        return -math.inf
+    return time.monotonic() + (answered - sent)
+
+
 class ManifestStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
@@ -44,17 +69,17 @@ class ManifestStore:
         self.unconditional = False
         self._lock = threading.Lock()
 
-    def read(
-        self, key: str, wanted: Callable[[], bool] | None = None
-    ) -> tuple[str | None, str | None]:
+    def read(self, key: str, wanted: Callable[[], bool] | None = None) -> ManifestRead:
         """An object's body as text, and its ETag; (None, None) when there is
         none. Decoded here, so that its bytes are gone before anyone parses
         it: a big site's record is megabytes, and JSON would decode a copy
         beside them. A body no longer ``wanted`` once the answer came is
         left unread (None): it is asked for at once only to save a round
         trip where it is needed."""
+        sent = time.monotonic()
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
+            answered = time.monotonic()
             etag, body = response.get("ETag"), response["Body"]
             try:
                 unwanted = wanted is not None and not wanted()
@@ -63,11 +88,14 @@ class ManifestStore:
                 raise
             if unwanted:
                 body.close()
-                return None, etag
-            return self._text(body.read(), key), etag
+                return ManifestRead(None, etag, fresh_until(sent, answered, response))
+            text = self._text(body.read(), key)
+            return ManifestRead(text, etag, fresh_until(sent, answered, response))
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
-                return None, None
+                answered = time.monotonic()
+                until = fresh_until(sent, answered, exc.response)
+                return ManifestRead(None, None, until)
             raise s3_error(exc, "GetObject", self.bucket, key) from exc
         except BotoCoreError as exc:
             raise s3_error(exc, "GetObject", self.bucket, key) from exc

@@ -33,12 +33,14 @@ def upload_all(
     arrived: list[tuple[PlannedAsset, T]],
     failed: list[FailedUpload],
     on_done: OnDone | None,
+    all_sent: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Send every item, filling ``arrived`` and ``failed`` as they end, with
     ``concurrency`` in flight, or as many as `Ramp` finds pays when it is
-    None. On an interrupt, or a KeyboardInterrupt raised inside an upload,
-    queued uploads are cancelled, the running ones are waited for, and the
+    None; ``all_sent`` is told once the last one has started. On an
+    interrupt, or a KeyboardInterrupt raised inside an upload, queued
+    uploads are cancelled, the running ones are waited for, and the
     interrupt goes on."""
     if not items:
         return
@@ -58,6 +60,9 @@ def upload_all(
                     while len(running) < ramp.limit:
                         item = next(waiting, None)
                         if item is None:
+                            if all_sent is not None:
+                                all_sent()
+                                all_sent = None
                             break
                         future = pool.submit(run, item)
                         running[future] = item

@@ -29,6 +29,11 @@ class BucketSurvey:
     unchecked: tuple[str, ...] = ()
     """What the store answered in a way this tool does not understand."""
     cors: BucketCors = NO_CORS
+    manifest_etag: str | None = None
+    """Our manifest's ETag as read, for the run's first write to swap on."""
+    manifest_fresh_until: float = float("-inf")
+    """The `time.monotonic()` until which that read stands in for a new one
+    (see `adapters.manifest_store.ManifestRead`)."""
 
 
 def missing_bucket() -> BucketSurvey:

@@ -1,8 +1,9 @@
 """Everything before the uploads: the local files, the bucket, and the plan.
 
-``plan`` looks and changes nothing. ``prepare`` also makes the bucket ready
-(created, its ACL set), so the plan it returns is the one `publish` carries
-out.
+``plan`` looks and changes nothing. ``prepare`` also creates a missing
+bucket, so the plan it returns is the one `publish` carries out, and says
+what else the bucket needs (a CORS rule, its ACL): `publish` sends that while
+it marks the run's keys.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
@@ -231,6 +233,9 @@ class Prepared:
     survey: BucketSurvey
     plan: UploadPlan
     invalidate: Invalidate | None
+    bucket_changes: tuple[Callable[[], None], ...] = ()
+    """What the bucket still needs before the uploads, in order: its CORS
+    rule, its ACL."""
 
 
 @collector_paused()
@@ -267,15 +272,16 @@ def prepare(
     keys = chain((item.key for item in plan.items), plan.skipped)
     for warning in cors_warnings(settings.cors_origins, survey.cors, keys):
         logger.warning("%s", warning)  # of the bucket as it is, created or not
+    changes: list[Callable[[], None]] = []
     change = cors_change(settings.cors_origins, survey.cors)
     if change is not None:  # before any page can name an asset that needs it
-        surveyor.put_cors(change)
+        changes.append(partial(surveyor.put_cors, change))
     if (
         options.put_bucket_acl
         and survey.accepts_acls
         and not survey.acl_grants_public_read
     ):
-        surveyor.make_public()
+        changes.append(surveyor.make_public)
     invalidate = None
     if settings.cloudfront_distribution_id is not None:
         with translated("CreateClient", run.bucket):
@@ -285,4 +291,4 @@ def prepare(
         invalidate = Distribution(
             cloudfront, settings.cloudfront_distribution_id
         ).invalidate
-    return Prepared(run, client, survey, plan, invalidate)
+    return Prepared(run, client, survey, plan, invalidate, tuple(changes))

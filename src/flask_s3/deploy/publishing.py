@@ -1,14 +1,17 @@
 """Carrying out a prepared plan: the order of the steps that keeps the
 manifest honest (see `flask_s3.core.manifest` for the invariant).
 
-1. Record `pending`: drop what will be overwritten, mark what is in flight.
+1. Record `pending`: drop what will be overwritten, mark what is in flight;
+   meanwhile the bucket gets the CORS rule and ACL `prepare` found it needs.
 2. Upload and fix headers, concurrently; each arrival is noted as it lands.
 3. Record `settled`: claim what arrived, drop what failed.
 4. Prune, only after a complete upload, and record `pruned`.
 5. Invalidate the CDN paths that changed.
 
 Every write goes through `recording.Recorder`, which applies this run's change
-onto whatever the bucket holds at that moment.
+onto whatever the bucket holds at that moment. The read each write swaps on
+is one sent earlier where that saves a round trip: the survey's for step 1,
+one sent as the last uploads go out for step 3.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
@@ -34,7 +38,7 @@ from flask_s3.core.manifest import (
 from flask_s3.core.upload_plan import Action, PlannedAsset
 from flask_s3.core.upload_result import FailedUpload, UploadResult
 from flask_s3.deploy.preparation import Prepared
-from flask_s3.deploy.recording import Recorder
+from flask_s3.deploy.recording import Recorder, Snapshot
 from flask_s3.errors import S3Error, UploadFailed
 
 logger = logging.getLogger("flask_s3")
@@ -58,12 +62,18 @@ def publish(
     plan, settings = prepared.plan, prepared.run.settings
     bucket = prepared.run.bucket
     record = plan.record()
+    survey = prepared.survey
     recorder = Recorder(
         ManifestStore(prepared.client, bucket),
         manifest_key(settings.prefix),
         record.read,
+        Snapshot(
+            record.read if survey.manifest_source == "flask-s3" else None,
+            survey.manifest_etag,
+            survey.manifest_fresh_until,
+        ),
     )
-    recorder.write(record.pending())
+    _mark(prepared, recorder, record)
     marked = recorder.written
     objects = Objects(prepared.client, bucket, progress)
     check = _ReadBackCheck(objects, prepared)
@@ -78,6 +88,7 @@ def publish(
             arrived,
             failed,
             on_done,
+            recorder.read_ahead,
         )
     except BaseException:
         _record_interrupted(recorder, record, arrived)
@@ -142,6 +153,42 @@ def publish(
     if failed:
         raise UploadFailed(result)
     return result
+
+
+def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
+    """Mark the run's keys while the bucket is made ready, the two round
+    trips at once. A bucket that cannot be made ready stops the run before
+    any upload, with its error (it came first before they overlapped), and
+    the marks are taken back."""
+    if not prepared.bucket_changes:
+        recorder.write(record.pending())
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ready = pool.submit(_in_order, prepared.bucket_changes)
+        try:
+            recorder.write(record.pending())
+        except Exception:
+            refused = ready.exception()
+            if refused is not None:
+                raise refused  # noqa: B904 (the marks' error is its context)
+            raise
+        refused = ready.exception()
+    if refused is None:
+        return
+    try:
+        recorder.write(record.settled({}))
+    except Exception as exc:
+        logger.warning(
+            "the marks of this run could not be taken back from the manifest "
+            "(%s); other runs ignore them after an hour",
+            describe_error(exc),
+        )
+    raise refused
+
+
+def _in_order(changes: Sequence[Callable[[], None]]) -> None:
+    for change in changes:
+        change()
 
 
 class _ReadBackCheck:

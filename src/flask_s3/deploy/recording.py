@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import attrs
 
-from flask_s3.adapters.manifest_store import ManifestStore
+from flask_s3.adapters.manifest_store import ManifestRead, ManifestStore
 from flask_s3.core.manifest import (
     Change,
     Manifest,
@@ -23,6 +24,22 @@ from flask_s3.errors import BucketError
 MANIFEST_ATTEMPTS = 5
 
 
+@attrs.frozen
+class Snapshot:
+    """The manifest as a read found it, parsed, for a write to swap on
+    without a read of its own while the read is fresh (`ManifestRead`)."""
+
+    manifest: Manifest | None
+    """None where the bucket holds no manifest of ours."""
+    etag: str | None
+    fresh_until: float
+
+    @classmethod
+    def of(cls, read: ManifestRead) -> Snapshot:
+        manifest = parse_manifest(read.text) if read.text is not None else None
+        return cls(manifest, read.etag, read.fresh_until)
+
+
 def write_manifest(
     store: ManifestStore,
     key: str,
@@ -31,16 +48,25 @@ def write_manifest(
     base: Manifest,
     run: str,
     now: float,
+    snapshot: Snapshot | None = None,
 ) -> Manifest:
     """Apply ``change`` onto whatever record the bucket holds by now, and
-    return what was written. The swap is conditional on the ETag read, and a
-    race lost to another run is replayed onto what that run wrote. A bucket
-    with no manifest yet starts from an empty one, never from 0.3.x's."""
+    return what was written. The swap is conditional on the ETag read (the
+    ``snapshot``'s, while it is fresh), and a race lost to another run is
+    replayed onto what that run wrote. A bucket with no manifest yet starts
+    from an empty one, never from 0.3.x's."""
     for _ in range(MANIFEST_ATTEMPTS):
-        current, etag = store.read(key)
-        latest = parse_manifest(current) if current is not None else Manifest()
-        result = apply(change, base=base, latest=latest, run=run, now=now)
-        if result == latest and current is not None:
+        if snapshot is None or time.monotonic() > snapshot.fresh_until:
+            snapshot = Snapshot.of(store.read(key))
+        latest, etag, snapshot = snapshot.manifest, snapshot.etag, None
+        result = apply(
+            change,
+            base=base,
+            latest=Manifest() if latest is None else latest,
+            run=run,
+            now=now,
+        )
+        if latest is not None and result == latest:
             return latest
         if store.swap(key, etag, serialize_manifest(result)):
             return result
@@ -62,8 +88,19 @@ class Recorder:
     store: ManifestStore
     key: str
     written: Manifest
+    snapshot: Snapshot | None = None
+    """The read the next write may swap on (the survey's, at first)."""
     run: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     clock: Callable[[], float] = time.time
+    _ahead: Future[Snapshot] | None = attrs.field(default=None, init=False)
+
+    def read_ahead(self) -> None:
+        """Send the next write's read now, in the background: sent as the
+        last uploads go out, its answer is back by the time they are, and
+        the write that follows them saves that round trip."""
+        pool = ThreadPoolExecutor(max_workers=1)
+        self._ahead = pool.submit(lambda: Snapshot.of(self.store.read(self.key)))
+        pool.shutdown(wait=False)  # its one thread ends with the read
 
     def write(self, change: Change) -> None:
         base = self.written
@@ -71,5 +108,20 @@ class Recorder:
         if applied is base or applied == base:
             return  # nothing to say: a no-change run makes no request
         self.written = write_manifest(
-            self.store, self.key, change, base=base, run=self.run, now=self.clock()
+            self.store,
+            self.key,
+            change,
+            base=base,
+            run=self.run,
+            now=self.clock(),
+            snapshot=self._taken(),
         )
+
+    def _taken(self) -> Snapshot | None:
+        """The snapshot for this write, used once: a read sent ahead that
+        failed is sent again by the write, which says why if it fails too."""
+        snapshot, ahead = self.snapshot, self._ahead
+        self.snapshot = self._ahead = None
+        if ahead is not None and ahead.exception() is None:
+            return ahead.result()
+        return snapshot
