@@ -1116,6 +1116,27 @@ def manifest_requests(proxy: FaultProxy) -> list[str]:
     ]
 
 
+def race_first_writes(
+    proxy: FaultProxy, server_s3: S3Client, reads_before_put: int, *sites: Site
+) -> None:
+    """Run the sites at once, the first manifest write held until both runs
+    read the record: both succeed, true, and the second write was refused
+    and replayed."""
+    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, reads_before_put), times=1)
+
+    one, two = run_at_once(*sites)
+
+    assert [entry.split()[0] for entry in manifest_requests(proxy)][
+        : reads_before_put + 1
+    ] == [*["GET"] * reads_before_put, "PUT"]
+    assert isinstance(one, UploadResult), one
+    assert isinstance(two, UploadResult), two
+    assert proxy.audit_failures == []
+    assert_matches_local(server_s3, *sites)
+    assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
+    assert_converges(proxy, server_s3, *sites)
+
+
 READS_BEFORE_THE_FIRST_WRITE = pytest.mark.parametrize(
     ("reads", "reads_before_put"),
     [("reads_go_stale", 4), ("reads_stay_fresh", 2)],
@@ -1146,21 +1167,7 @@ def test_two_runs_writing_their_pending_records_from_one_read(
     change(other, local_keys(other)[0])
     patient(shop, other)
     proxy.clear()
-    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, reads_before_put), times=1)
-
-    one, two = run_at_once(shop, other)
-
-    assert [entry.split()[0] for entry in manifest_requests(proxy)][
-        : reads_before_put + 1
-    ] == [*["GET"] * reads_before_put, "PUT"]
-
-    assert isinstance(one, UploadResult), one
-    assert isinstance(two, UploadResult), two
-    assert proxy.audit_failures == []
-    assert_matches_local(server_s3, shop, other)
-    # The two writes did race: the second was refused, and replayed.
-    assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
-    assert_converges(proxy, server_s3, shop, other)
+    race_first_writes(proxy, server_s3, reads_before_put, shop, other)
 
 
 @READS_BEFORE_THE_FIRST_WRITE
@@ -1179,21 +1186,7 @@ def test_two_first_runs_writing_their_records_from_one_read(
     other = other_site(tmp_path / "other", proxy)
     server_s3.create_bucket(Bucket=BUCKET)
     patient(shop, other)
-    proxy.add(is_object_put(MANIFEST), manifest_read(proxy, reads_before_put), times=1)
-
-    one, two = run_at_once(shop, other)
-
-    assert [entry.split()[0] for entry in manifest_requests(proxy)][
-        : reads_before_put + 1
-    ] == [*["GET"] * reads_before_put, "PUT"]
-
-    assert isinstance(one, UploadResult), one
-    assert isinstance(two, UploadResult), two
-    assert proxy.audit_failures == []
-    assert_matches_local(server_s3, shop, other)
-    # The two writes did race: the second was refused, and replayed.
-    assert "forwarded (412)" in outcomes(proxy, "PUT", MANIFEST)
-    assert_converges(proxy, server_s3, shop, other)
+    race_first_writes(proxy, server_s3, reads_before_put, shop, other)
 
 
 @pytest.mark.usefixtures("sigint_raises")
