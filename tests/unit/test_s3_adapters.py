@@ -431,6 +431,37 @@ def test_another_store_gets_an_md5_on_put_bucket_acl(
     ]
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},  # AWS: boto3's CRC32 trails an aws-chunked body
+        {"S3_ENDPOINT_URL": "https://store.example"},
+        {
+            "S3_ENDPOINT_URL": "https://store.example",
+            "S3_REQUEST_CHECKSUMS": "when_supported",
+        },
+    ],
+    ids=["aws", "another store", "another store, checksums on"],
+)
+def test_a_small_put_sends_its_body_without_waiting_for_the_go_ahead(
+    monkeypatch: pytest.MonkeyPatch, config: dict[str, str]
+) -> None:
+    """botocore asks every PutObject to wait for '100 Continue', a round trip
+    more; a body over 1 MiB still asks, whatever its framing."""
+    monkeypatch.delenv(CHECKSUM_VARIABLE, raising=False)
+    client = _client(**config)
+    sent = _sent_requests(client)
+    client.put_object(Bucket=NAME, Key="a.css", Body=b"x" * 1024)
+    client.put_object(Bucket=NAME, Key="m.json", Body=io.BytesIO(b"{}"))
+    client.put_object(Bucket=NAME, Key="big.bin", Body=b"x" * (2 * 1024 * 1024))
+
+    assert [request.headers.get("Expect") for request in sent] == [
+        None,
+        None,
+        b"100-continue",
+    ]
+
+
 def test_addressing_style_follows_the_setting() -> None:
     endpoint = {"S3_ENDPOINT_URL": "https://store.example"}
     assert _client(**endpoint).meta.config.s3["addressing_style"] == "path"

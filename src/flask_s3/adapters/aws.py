@@ -130,6 +130,9 @@ def _small_body_at_once(request: Any, **_: Any) -> None:
     object, the manifest's writes included. That pays only for a body big
     enough that sending it to a store about to refuse it would cost more."""
     size = determine_content_length(request.body)
+    decoded = request.headers.get("X-Amz-Decoded-Content-Length")
+    if size is None and decoded is not None:  # aws-chunked, a checksum trailing
+        size = int(decoded)
     if size is not None and size <= SMALL_BODY:
         del request.headers["Expect"]
 
