@@ -612,12 +612,20 @@ def test_the_bucket_acl_goes_out_while_the_run_marks_its_keys(
 
 @pytest.mark.parametrize("marks", ["written", "refused too"])
 def test_a_bucket_acl_refused_stops_the_run_and_takes_its_marks_back(
-    proxy: FaultProxy, server_s3: S3Client, shop: Site, marks: str
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    marks: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """No upload starts, the ACL's error is the one raised (it came first
     when the two were sent one after the other), and the manifest marks
-    nothing in flight: no other run waits on this one's keys."""
-    server_s3.create_bucket(Bucket=BUCKET)
+    nothing in flight, so no other run waits on this one's keys; the deploy
+    does not count, so no hashed copy ages out of S3_PRUNE_KEEP for it."""
+    published(proxy, shop)
+    recorded = manifest_of(server_s3)
+    server_s3.put_bucket_acl(Bucket=BUCKET, ACL="private")
+    change(shop, A)
     proxy.add(is_bucket_acl_put, S3Error(403, "AccessDenied", "Access Denied"))
     if marks == "refused too":
         proxy.add(is_object_put(MANIFEST), INTERNAL_ERROR)
@@ -630,12 +638,43 @@ def test_a_bucket_acl_refused_stops_the_run_and_takes_its_marks_back(
     assert [
         m for m in mutations(proxy) if not m.startswith("PUT /" + BUCKET + "?")
     ] == [f"PUT /{BUCKET}/{MANIFEST}?"] * (2 if marks == "written" else MAX_ATTEMPTS)
-    if marks == "written":
-        assert manifest_of(server_s3)["in_flight"] == {}
+    manifest = manifest_of(server_s3)
+    assert manifest["in_flight"] == {}
+    assert manifest["deploys"] == recorded["deploys"]
+    if marks == "written":  # A's entry went with the marks: its bytes change
+        del recorded["entries"][A]
     else:
-        assert manifest_entries(server_s3) is None
+        assert "marks could not be written either" in caplog.text
+    assert manifest["entries"] == recorded["entries"]
     proxy.clear()
-    assert sorted(assert_converges(proxy, server_s3, shop).uploaded) == VISIBLE_KEYS
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+@pytest.mark.usefixtures("sigint_raises")
+def test_a_ctrl_c_while_the_bucket_acl_goes_takes_the_marks_back(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    """The ACL PUT is held until the marks were written, then SIGINT: the
+    run stops before any upload and leaves nothing in flight."""
+    server_s3.create_bucket(Bucket=BUCKET)
+    patient(shop)
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def marked_then_interrupted() -> bool:
+        if not outcomes(proxy, "PUT", MANIFEST):
+            return False
+        signal.pthread_kill(main, signal.SIGINT)
+        return True
+
+    proxy.add(is_bucket_acl_put, Hold(marked_then_interrupted, timeout=5), times=1)
+
+    with pytest.raises(KeyboardInterrupt):
+        create_all(shop.app)
+
+    assert [m for m in mutations(proxy) if "/static/" in m or "/admin/" in m] == []
+    assert manifest_of(server_s3)["in_flight"] == {}
+    assert_converges(proxy, server_s3, shop)
 
 
 def test_a_bucket_check_failing_on_every_attempt_is_a_clear_error(

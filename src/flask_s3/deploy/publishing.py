@@ -159,7 +159,7 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
     """Mark the run's keys while the bucket is made ready, the two round
     trips at once. A bucket that cannot be made ready stops the run before
     any upload, with its error (it came first before they overlapped), and
-    the marks are taken back."""
+    the marks are taken back, as they are after a Ctrl-C in the wait."""
     if not prepared.bucket_changes:
         recorder.write(record.pending())
         return
@@ -167,23 +167,34 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
         ready = pool.submit(_in_order, prepared.bucket_changes)
         try:
             recorder.write(record.pending())
-        except Exception:
+        except Exception as exc:
             refused = ready.exception()
-            if refused is not None:
-                raise refused  # noqa: B904 (the marks' error is its context)
+            if refused is None:
+                raise
+            logger.warning(
+                "the manifest's marks could not be written either (%s)",
+                describe_error(exc),
+            )
+            raise refused  # noqa: B904 (its own cause stands; the other is logged)
+        try:
+            refused = ready.exception()
+        except BaseException:
+            _withdraw(recorder, record)
             raise
-        refused = ready.exception()
-    if refused is None:
-        return
+    if refused is not None:
+        _withdraw(recorder, record)
+        raise refused
+
+
+def _withdraw(recorder: Recorder, record: RunRecord) -> None:
     try:
-        recorder.write(record.settled({}))
+        recorder.write(record.withdrawn())
     except Exception as exc:
         logger.warning(
             "the marks of this run could not be taken back from the manifest "
             "(%s); other runs ignore them after an hour",
             describe_error(exc),
         )
-    raise refused
 
 
 def _in_order(changes: Sequence[Callable[[], None]]) -> None:

@@ -190,6 +190,11 @@ class RunRecord:
             deploys=self.read.deploys,
         )
 
+    def withdrawn(self) -> Change:
+        """Written when the run stops before it sent anything: its marks are
+        taken back, and the deploy does not count."""
+        return Change(unmark=self.sending | self.deleting, deploys=self.read.deploys)
+
     def settled(
         self, arrived: Mapping[str, Stored], *, pruning: bool = False
     ) -> Change:
