@@ -177,6 +177,8 @@ def test_a_read_ahead_does_not_hold_the_run() -> None:
     before = threading.active_count()
     recorder.read_ahead()
     assert store.reads == 0  # still waiting, and so is no one else
+    (reading,) = [t for t in threading.enumerate() if t.name == "flask-s3 read ahead"]
+    assert reading.daemon  # after a Ctrl-C, it holds up no exit
     assert store.gate is not None
     store.gate.set()
     recorder.write(mark("static/a.css"))

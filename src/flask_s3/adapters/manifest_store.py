@@ -46,11 +46,12 @@ class ManifestRead:
     """None where there is no such object, or its body was not wanted."""
     etag: str | None
     fresh_until: float
-    """The `time.monotonic()` until which this read is as good as a new one
-    for a write to swap on: its answer's time plus its round trip. A store
-    that ignores the write's condition can then lose another run's write
-    only if it landed within about two round trips, as with a new read,
-    not within however long the run took since."""
+    """The `time.monotonic()` until which a write may swap on this read
+    instead of reading again: its body's arrival plus its round trip (see
+    `fresh_until`). A store that ignores the write's condition can then
+    lose another run's write only if it landed within a few round trips of
+    the read (one more than with a new read, and the connect's where the
+    read opened its connection), not within however long the run took."""
 
 
 def fresh_until(sent: float, answered: float, response: Mapping[str, Any]) -> float:

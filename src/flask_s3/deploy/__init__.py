@@ -1,8 +1,9 @@
 """The deploy service: static roots and settings in, a published bucket out.
 
 It needs no Flask: ``create_all`` and both command lines hand it the static
-roots they read from an app, and it plans (`plan`), makes the bucket ready
-(`prepare`) and carries the plan out (`publish`). This is the one pipeline.
+roots they read from an app, and it plans (`plan`), makes the plan an
+upload carries out, creating a missing bucket (`prepare`), and carries it
+out (`publish`). This is the one pipeline.
 """
 
 from flask_s3.deploy.options import DeployOptions

@@ -246,7 +246,8 @@ def prepare(
     *,
     s3_client: S3ClientFactory | None = None,
 ) -> Prepared:
-    """The plan of an upload, with the bucket made ready for it."""
+    """The plan of an upload, the bucket created if it was missing, and
+    what else the bucket needs before the uploads (`Prepared.bucket_changes`)."""
     run = run_settings(settings, options)
     settings = run.settings
     client = _client(run, options, s3_client)

@@ -4,10 +4,11 @@ run wrote first (see `flask_s3.core.manifest` for what a change may do)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import attrs
 
@@ -98,9 +99,17 @@ class Recorder:
         """Send the next write's read now, in the background: sent as the
         last uploads go out, its answer is back by the time they are, and
         the write that follows them saves that round trip."""
-        pool = ThreadPoolExecutor(max_workers=1)
-        self._ahead = pool.submit(lambda: Snapshot.of(self.store.read(self.key)))
-        pool.shutdown(wait=False)  # its one thread ends with the read
+        ahead: Future[Snapshot] = Future()
+
+        def read() -> None:
+            try:
+                ahead.set_result(Snapshot.of(self.store.read(self.key)))
+            except BaseException as exc:  # the write reads again, and says why
+                ahead.set_exception(exc)
+
+        # A daemon: after a Ctrl-C, a read nobody waits for holds up no exit.
+        threading.Thread(target=read, name="flask-s3 read ahead", daemon=True).start()
+        self._ahead = ahead
 
     def write(self, change: Change) -> None:
         base = self.written
