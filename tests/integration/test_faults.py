@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from flask import Flask
 
 from flask_s3 import UploadFailed, create_all, errors
+from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.adapters.objects import Objects
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
@@ -647,6 +648,42 @@ def test_a_bucket_acl_refused_stops_the_run_and_takes_its_marks_back(
         assert "marks could not be written either" in caplog.text
     assert manifest["entries"] == recorded["entries"]
     proxy.clear()
+    assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
+
+
+def test_a_ctrl_c_as_the_marks_land_takes_them_back(
+    proxy: FaultProxy,
+    server_s3: S3Client,
+    shop: Site,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The marks' PUT landed and the interrupt came before its answer was
+    taken in: the run cannot tell, so it reads the record and takes its
+    marks back before it stops."""
+    published(proxy, shop)
+    recorded = manifest_of(server_s3)
+    change(shop, A)
+    swaps = itertools.count()
+    original = ManifestStore.swap
+
+    def swap(self: ManifestStore, key: str, etag: str | None, body: bytes) -> bool:
+        landed = original(self, key, etag, body)
+        if next(swaps) == 0:
+            raise KeyboardInterrupt
+        return landed
+
+    monkeypatch.setattr(ManifestStore, "swap", swap)
+
+    with pytest.raises(KeyboardInterrupt):
+        create_all(shop.app)
+
+    assert [m for m in mutations(proxy) if "/static/" in m or "/admin/" in m] == []
+    manifest = manifest_of(server_s3)
+    assert manifest["in_flight"] == {}
+    assert manifest["deploys"] == recorded["deploys"]
+    del recorded["entries"][A]  # its bytes were about to change
+    assert manifest["entries"] == recorded["entries"]
+    monkeypatch.setattr(ManifestStore, "swap", original)
     assert assert_converges(proxy, server_s3, shop).uploaded == (A,)
 
 

@@ -16,6 +16,7 @@ one sent as the last uploads go out for step 3.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -159,16 +160,16 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
     """Mark the run's keys while the bucket is made ready, the two round
     trips at once. A bucket that cannot be made ready stops the run before
     any upload, with its error (it came first before they overlapped), and
-    the marks are taken back, as they are after a Ctrl-C in the wait."""
-    if not prepared.bucket_changes:
-        recorder.write(record.pending())
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ready = pool.submit(_in_order, prepared.bucket_changes)
+    the marks are taken back, as they are after a Ctrl-C before the uploads."""
+    with contextlib.ExitStack() as stack:
+        ready = None
+        if prepared.bucket_changes:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+            ready = pool.submit(_in_order, prepared.bucket_changes)
         try:
             recorder.write(record.pending())
         except Exception as exc:
-            refused = ready.exception()
+            refused = None if ready is None else ready.exception()
             if refused is None:
                 raise
             logger.warning(
@@ -176,8 +177,11 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
                 describe_error(exc),
             )
             raise refused  # noqa: B904 (its own cause stands; the other is logged)
+        except BaseException:  # Ctrl-C: the marks may have landed unseen
+            _withdraw(recorder, record)
+            raise
         try:
-            refused = ready.exception()
+            refused = None if ready is None else ready.exception()
         except BaseException:
             _withdraw(recorder, record)
             raise
@@ -188,7 +192,7 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
 
 def _withdraw(recorder: Recorder, record: RunRecord) -> None:
     try:
-        recorder.write(record.withdrawn())
+        recorder.write(record.withdrawn(), unsure=True)
     except Exception as exc:
         logger.warning(
             "the marks of this run could not be taken back from the manifest "

@@ -111,10 +111,13 @@ class Recorder:
         threading.Thread(target=read, name="flask-s3 read ahead", daemon=True).start()
         self._ahead = ahead
 
-    def write(self, change: Change) -> None:
+    def write(self, change: Change, *, unsure: bool = False) -> None:
+        """``unsure``: the bucket may hold more of this run's than it knows
+        (a write cut short by an interrupt may have landed), so the record
+        is read and changed even where this run's own copy needs nothing."""
         base = self.written
         applied = apply(change, base=base, latest=base, run=self.run, now=self.clock())
-        if applied is base or applied == base:
+        if not unsure and (applied is base or applied == base):
             return  # nothing to say: a no-change run makes no request
         self.written = write_manifest(
             self.store,
