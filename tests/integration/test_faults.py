@@ -1213,29 +1213,29 @@ def race_first_writes(
     assert_converges(proxy, server_s3, *sites)
 
 
-READS_BEFORE_THE_FIRST_WRITE = pytest.mark.parametrize(
-    ("reads", "reads_before_put"),
-    [("reads_go_stale", 4), ("reads_stay_fresh", 2)],
+@pytest.fixture(
+    params=[("reads_go_stale", 4), ("reads_stay_fresh", 2)], ids=["stale", "fresh"]
 )
-"""Each run's survey reads the manifest; where that read went stale by the
-pending write, the write reads it again."""
+def reads_before_put(request: pytest.FixtureRequest) -> int:
+    """How many reads of the manifest two runs make before the first write:
+    each run's survey reads it, and where that read went stale by the
+    pending write, the write reads it again."""
+    reads, count = request.param
+    request.getfixturevalue(reads)
+    return int(count)
 
 
-@READS_BEFORE_THE_FIRST_WRITE
 def test_two_runs_writing_their_pending_records_from_one_read(
     proxy: FaultProxy,
     server_s3: S3Client,
     shop: Site,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
-    reads: str,
     reads_before_put: int,
 ) -> None:
     """Both runs replace a file, and both read the manifest before either
     writes the record without it: the second write must not put back, with
     its old SHA-1, the entry the first removed, since the first run is about
     to upload new bytes under it (the audit would see them)."""
-    request.getfixturevalue(reads)
     other = other_site(tmp_path / "other", proxy)
     published(proxy, shop)
     create_all(other.app)
@@ -1246,19 +1246,15 @@ def test_two_runs_writing_their_pending_records_from_one_read(
     race_first_writes(proxy, server_s3, reads_before_put, shop, other)
 
 
-@READS_BEFORE_THE_FIRST_WRITE
 def test_two_first_runs_writing_their_records_from_one_read(
     proxy: FaultProxy,
     server_s3: S3Client,
     shop: Site,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
-    reads: str,
     reads_before_put: int,
 ) -> None:
     """Two first runs into an empty bucket both read the (missing) manifest
     before either writes: the second record must keep the first's keys."""
-    request.getfixturevalue(reads)
     other = other_site(tmp_path / "other", proxy)
     server_s3.create_bucket(Bucket=BUCKET)
     patient(shop, other)

@@ -89,13 +89,11 @@ class ManifestStore:
                 raise
             if unwanted:
                 body.close()
-                return ManifestRead(None, etag, fresh_until(sent, answered, response))
-            text = self._text(body.read(), key)
+            text = None if unwanted else self._text(body.read(), key)
             return ManifestRead(text, etag, fresh_until(sent, answered, response))
         except ClientError as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
-                answered = time.monotonic()
-                until = fresh_until(sent, answered, exc.response)
+                until = fresh_until(sent, time.monotonic(), exc.response)
                 return ManifestRead(None, None, until)
             raise s3_error(exc, "GetObject", self.bucket, key) from exc
         except BotoCoreError as exc:

@@ -168,7 +168,8 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
             ready = pool.submit(_in_order, prepared.bucket_changes)
         try:
             recorder.write(record.pending())
-        except Exception as exc:
+            refused = None if ready is None else ready.exception()
+        except Exception as exc:  # from the marks: a wait raises no Exception
             refused = None if ready is None else ready.exception()
             if refused is None:
                 raise
@@ -178,11 +179,6 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
             )
             raise refused  # noqa: B904 (its own cause stands; the other is logged)
         except BaseException:  # Ctrl-C: the marks may have landed unseen
-            _withdraw(recorder, record)
-            raise
-        try:
-            refused = None if ready is None else ready.exception()
-        except BaseException:
             _withdraw(recorder, record)
             raise
     if refused is not None:

@@ -116,9 +116,11 @@ class Recorder:
         (a write cut short by an interrupt may have landed), so the record
         is read and changed even where this run's own copy needs nothing."""
         base = self.written
-        applied = apply(change, base=base, latest=base, run=self.run, now=self.clock())
-        if not unsure and (applied is base or applied == base):
-            return  # nothing to say: a no-change run makes no request
+        if not unsure:
+            now = self.clock()
+            applied = apply(change, base=base, latest=base, run=self.run, now=now)
+            if applied is base or applied == base:
+                return  # nothing to say: a no-change run makes no request
         self.written = write_manifest(
             self.store,
             self.key,
