@@ -49,9 +49,9 @@ def test_a_bucket_created_during_inspect_is_not_a_raw_no_such_bucket(
     original_read = ManifestStore.read
     original_exists = Surveyor.exists
 
-    def read(self: ManifestStore, key: str, *rest: Any) -> ManifestRead:
+    def read(self: ManifestStore, key: str, *rest: Any, **options: Any) -> ManifestRead:
         try:
-            return original_read(self, key, *rest)
+            return original_read(self, key, *rest, **options)
         finally:
             reads.release()
 

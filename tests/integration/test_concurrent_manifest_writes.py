@@ -53,15 +53,15 @@ def test_manifest_writes_that_interleave_keep_both_runs_keys(
     original_write = recording.write_manifest
     original_read = ManifestStore.read
 
-    def write_manifest(*args: Any, **kwargs: Any) -> Manifest:
+    def write_manifest(*args: Any, **kwargs: Any) -> tuple[Manifest, str | None]:
         writing.active = True
         try:
             return original_write(*args, **kwargs)
         finally:
             writing.active = False
 
-    def read(self: ManifestStore, key: str, *rest: Any) -> ManifestRead:
-        answer = original_read(self, key, *rest)
+    def read(self: ManifestStore, key: str, *rest: Any, **options: Any) -> ManifestRead:
+        answer = original_read(self, key, *rest, **options)
         if getattr(writing, "active", False) and not getattr(writing, "met", False):
             writing.met = True  # a replay after the lost race reads alone
             both_read.wait()  # the other run has read it too; now both PUT

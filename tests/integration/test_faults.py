@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 from flask import Flask
 
 from flask_s3 import UploadFailed, create_all, errors
-from flask_s3.adapters.manifest_store import ManifestStore
+from flask_s3.adapters.manifest_store import ManifestStore, Swapped
 from flask_s3.adapters.objects import Objects
 from flask_s3.core.manifest import Stored
 from flask_s3.core.upload_plan import PlannedAsset
@@ -481,11 +481,13 @@ def test_a_manifest_get_failing_once_is_retried(
     assert create_all(shop.app).uploaded == (A,)
     # Read by the survey (twice: the retry), then again by the pending write:
     # a read that was retried timed botocore's back-off, not a round trip,
-    # so it is not swapped on. Then read for the final write, at least ahead.
+    # so it is not swapped on. The pending write's read names the ETag the
+    # survey read, and the unchanged record comes without its body. Then
+    # read for the final write, at least ahead.
     assert manifest_requests(proxy)[:4] == [
         "GET answered 503 SlowDown",
         "GET forwarded (200)",
-        "GET forwarded (200)",
+        "GET forwarded (304)",
         "PUT forwarded (200)",
     ]
     assert gets(proxy, MANIFEST) >= 4
@@ -666,7 +668,9 @@ def test_a_ctrl_c_as_the_marks_land_takes_them_back(
     swaps = itertools.count()
     original = ManifestStore.swap
 
-    def swap(self: ManifestStore, key: str, etag: str | None, body: bytes) -> bool:
+    def swap(
+        self: ManifestStore, key: str, etag: str | None, body: bytes
+    ) -> Swapped | None:
         landed = original(self, key, etag, body)
         if next(swaps) == 0:
             raise KeyboardInterrupt
@@ -910,6 +914,49 @@ def test_a_store_without_conditional_writes_gets_plain_manifest_puts(
     warned = [r for r in caplog.records if "conditional writes" in r.getMessage()]
     assert len(warned) == 1
     assert "two deploys at once are not protected" in warned[0].getMessage()
+    assert_matches_local(server_s3, shop)
+    assert_converges(proxy, server_s3, shop)
+
+
+@pytest.mark.usefixtures("reads_go_stale")
+def test_after_the_survey_the_record_comes_whole_only_once_changed(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    """Each read names the ETag of the record as the run last read or wrote
+    it: a big site's record is megabytes, and unchanged it comes without."""
+    published(proxy, shop)
+    change(shop, A)
+
+    assert create_all(shop.app).uploaded == (A,)
+    assert manifest_requests(proxy) == [
+        "GET forwarded (200)",  # the survey's
+        "GET forwarded (304)",  # the marks write's
+        "PUT forwarded (200)",
+        "GET forwarded (304)",  # sent ahead, stale by the time it is used
+        "GET forwarded (304)",  # the settled write's
+        "PUT forwarded (200)",
+    ]
+    assert_matches_local(server_s3, shop)
+
+
+@pytest.mark.usefixtures("reads_go_stale")
+def test_a_store_that_refuses_conditional_reads_is_read_plainly(
+    proxy: FaultProxy, server_s3: S3Client, shop: Site
+) -> None:
+    published(proxy, shop)
+    change(shop, A)
+    proxy.add(
+        all_of(is_object_get(MANIFEST), is_conditional),
+        S3Error(400, "InvalidArgument", "Unsupported header 'If-None-Match'"),
+    )
+
+    assert create_all(shop.app).uploaded == (A,)
+    # Refused once, asked again plainly, and from then on asked plainly.
+    assert outcomes(proxy, "GET", MANIFEST) == [
+        "forwarded (200)",
+        "answered 400 InvalidArgument",
+        *["forwarded (200)"] * 3,
+    ]
     assert_matches_local(server_s3, shop)
     assert_converges(proxy, server_s3, shop)
 

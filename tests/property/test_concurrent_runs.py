@@ -31,7 +31,7 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flask_s3.adapters.manifest_store import ManifestRead
+from flask_s3.adapters.manifest_store import ManifestRead, Swapped
 from flask_s3.core import resolve_settings
 from flask_s3.core.manifest import (
     MARK_TTL,
@@ -193,27 +193,32 @@ class Store:
     run: str
     bucket: str = "model"
 
-    def read(self, key: str) -> ManifestRead:
+    def read(self, key: str, *, unless: str | None = None) -> ManifestRead:
         """Every read stays fresh: each write may swap on the last one read,
         however much happened since, and the conditional swap must be what
-        keeps the record true."""
+        keeps the record true. A read that names the current version is
+        answered without the record, as S3 answers If-None-Match."""
         world = self.world
         if world.manifest is None:
             return ManifestRead(None, None, math.inf)
+        if unless == str(world.version):
+            return ManifestRead(None, unless, math.inf, unchanged=True)
         return ManifestRead(world.manifest.decode(), str(world.version), math.inf)
 
-    def swap(self, key: str, etag: str | None, body: bytes) -> bool:
+    def swap(self, key: str, etag: str | None, body: bytes) -> Swapped | None:
         world = self.world
         world.between(self.run)
         current = None if world.manifest is None else str(world.version)
         if etag != current:
             world.log.append(f"{self.run}: manifest swap refused (stale)")
-            return False
+            return None
         world.manifest = body
         world.version += 1
         world.note(f"{self.run}: manifest v{world.version} {summary(body)}")
         # A swap whose answer was lost: botocore's retry meets 412.
-        return not world.choose(st.sampled_from([False, False, False, True]), False)
+        if world.choose(st.sampled_from([False, False, False, True]), False):
+            return None
+        return Swapped(str(world.version))
 
 
 def summary(body: bytes) -> str:
@@ -258,7 +263,13 @@ def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator
         f"deletes {sorted(record.deleting)}, deploy {record.deploy}"
     )
     recorder = Recorder(
-        store, KEY, record.read, survey, run=name, clock=lambda: world.now
+        store,
+        KEY,
+        record.read,
+        survey,
+        run=name,
+        clock=lambda: world.now,
+        etag=survey.etag if survey.manifest is not None else None,
     )
     yield
     try:
@@ -274,7 +285,8 @@ def run(world: World, name: str, version: Version, outcome: Outcome) -> Iterator
     order = world.choose(st.permutations(sending), sending)
     for number, item in enumerate(order, 1):
         if number == len(order):  # the settled write's read, sent ahead
-            recorder.snapshot = Snapshot.of(store.read(KEY))
+            ahead = store.read(KEY, unless=recorder.etag)
+            recorder.snapshot = Snapshot.of(ahead, recorder.written)
         fate = world.choose(st.sampled_from(["arrives", "lost", "lands"]), "arrives")
         if fate != "lost":
             world.objects[item.key] = (item.sha1, item.spec.digest)

@@ -10,7 +10,7 @@ import time
 import attrs
 import pytest
 
-from flask_s3.adapters.manifest_store import ManifestRead, fresh_until
+from flask_s3.adapters.manifest_store import ManifestRead, Swapped, fresh_until
 from flask_s3.core.frozen import FrozenDict
 from flask_s3.core.manifest import (
     Change,
@@ -34,19 +34,25 @@ class Store:
     body: bytes | None = None
     version: int = 0
     reads: int = 0
+    bodies: int = 0
+    """Reads that were sent the record's bytes."""
     swaps: list[str | None] = attrs.field(factory=list)
     failing_reads: int = 0
     gate: threading.Event | None = None
     """Set, reads wait for it."""
     bucket: str = "bucket"
 
-    def read(self, key: str) -> ManifestRead:
+    def read(self, key: str, *, unless: str | None = None) -> ManifestRead:
         if self.gate is not None:
             assert self.gate.wait(5)
         self.reads += 1
         if self.failing_reads:
             self.failing_reads -= 1
             raise S3Error("InternalError", operation="GetObject", bucket=self.bucket)
+        if unless is not None and unless == self.etag:
+            return ManifestRead(None, unless, math.inf, unchanged=True)
+        if self.body is not None:
+            self.bodies += 1
         text = None if self.body is None else self.body.decode()
         return ManifestRead(text, self.etag, math.inf)
 
@@ -54,12 +60,12 @@ class Store:
     def etag(self) -> str | None:
         return None if self.body is None else f"v{self.version}"
 
-    def swap(self, key: str, etag: str | None, body: bytes) -> bool:
+    def swap(self, key: str, etag: str | None, body: bytes) -> Swapped | None:
         self.swaps.append(etag)
         if etag != self.etag:
-            return False
+            return None
         self.body, self.version = body, self.version + 1
-        return True
+        return Swapped(self.etag)
 
     def other_run_writes(self, key: str) -> None:
         manifest = Manifest() if self.body is None else self.manifest()
@@ -82,7 +88,7 @@ def marked(store: Store) -> set[str]:
 
 
 def write(store: Store, change: Change, snapshot: Snapshot | None) -> Manifest:
-    return write_manifest(
+    written, _ = write_manifest(
         store,  # type: ignore[arg-type]
         KEY,
         change,
@@ -91,6 +97,7 @@ def write(store: Store, change: Change, snapshot: Snapshot | None) -> Manifest:
         now=time.time(),
         snapshot=snapshot,
     )
+    return written
 
 
 def test_a_fresh_read_is_swapped_on_without_a_read_of_its_own() -> None:
@@ -206,3 +213,65 @@ def test_a_read_is_fresh_for_one_round_trip_unless_it_was_retried(
         assert now + 0.9 < until <= time.monotonic() + 1.0
     else:
         assert until == -math.inf
+
+
+def test_a_read_after_the_runs_own_write_comes_without_the_record() -> None:
+    """It names the ETag the write answered."""
+    store = Store()
+    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder.write(mark("static/a.css"))
+    recorder.read_ahead()
+    recorder.write(mark("static/b.css"))
+    recorder.write(mark("static/c.css"))  # a stale read: sent by the write
+
+    assert store.reads == 3
+    assert store.bodies == 0
+    assert store.swaps == [None, "v1", "v2"]
+    assert marked(store) == {"static/a.css", "static/b.css", "static/c.css"}
+    assert recorder.written == store.manifest()
+
+
+def test_the_first_write_names_the_etag_the_survey_read() -> None:
+    store = Store()
+    store.other_run_writes("static/other.css")
+    survey = Snapshot(store.manifest(), store.etag, -math.inf)
+    assert survey.manifest is not None
+    recorder = Recorder(
+        store,  # type: ignore[arg-type]
+        KEY,
+        survey.manifest,
+        survey,
+        etag=survey.etag,
+    )
+    recorder.write(mark("static/a.css"))
+
+    assert (store.reads, store.bodies) == (1, 0)
+    assert store.swaps == ["v1"]
+    assert set(store.manifest().entries) == {"static/other.css"}
+
+
+def test_a_record_another_run_rewrote_is_read_whole() -> None:
+    store = Store()
+    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder.write(mark("static/a.css"))
+    store.other_run_writes("static/other.css")
+    recorder.write(mark("static/b.css"))
+
+    assert store.bodies == 1
+    assert store.swaps == [None, "v2"]
+    assert set(store.manifest().entries) == {"static/other.css"}
+    assert marked(store) == {"static/a.css", "static/b.css"}
+
+
+def test_a_distrusted_record_is_read_whole_even_unchanged() -> None:
+    """Where the store keeps other bytes than it is sent, the ETag of the
+    run's own write does not stand for what the run wrote."""
+    store = Store()
+    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder.write(mark("static/a.css"))
+    recorder.read_ahead()
+    recorder.distrust()
+    recorder.write(mark("static/b.css"))
+
+    assert store.reads == 3  # the one sent ahead is not used
+    assert store.bodies == 1

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_s3")
 
 _LOST_RACE = ("PreconditionFailed", "412", "ConditionalRequestConflict")
+_NOT_MODIFIED = ("304", "NotModified")
 
 
 def _refuses_conditions(error: ClientError) -> bool:
@@ -52,6 +53,17 @@ class ManifestRead:
     lose another run's write only if it landed within a few round trips of
     the read (one more than with a new read, and the connect's where the
     read opened its connection), not within however long the run took."""
+    unchanged: bool = False
+    """The record still had the ETag the read named (``unless``), so the
+    store sent no body: a big site's record is megabytes, and most rewrites
+    of it follow the run's own write."""
+
+
+@attrs.frozen
+class Swapped:
+    etag: str | None
+    """The ETag of the record written, as the store answered it: a later
+    read names it, to be spared the body while nobody else wrote."""
 
 
 def fresh_until(sent: float, answered: float, response: Mapping[str, Any]) -> float:
@@ -68,18 +80,45 @@ class ManifestStore:
         self.client = client
         self.bucket = bucket
         self.unconditional = False
+        self.unconditional_reads = False
+        """True once the store refused a read's If-None-Match."""
         self._lock = threading.Lock()
 
-    def read(self, key: str, wanted: Callable[[], bool] | None = None) -> ManifestRead:
+    def read(
+        self,
+        key: str,
+        wanted: Callable[[], bool] | None = None,
+        *,
+        unless: str | None = None,
+    ) -> ManifestRead:
         """An object's body as text, and its ETag; (None, None) when there is
         none. Decoded here, so that its bytes are gone before anyone parses
         it: a big site's record is megabytes, and JSON would decode a copy
         beside them. A body no longer ``wanted`` once the answer came is
         left unread (None): it is asked for at once only to save a round
-        trip where it is needed."""
+        trip where it is needed. While the object still has the ETag
+        ``unless``, the store sends no body (`ManifestRead.unchanged`); a
+        store that ignores the condition sends it anyway."""
+        condition: Any = (
+            {}
+            if unless is None or self.unconditional_reads
+            else {"IfNoneMatch": unless}
+        )
         sent = time.monotonic()
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=key, **condition
+                )
+            except ClientError as exc:
+                if error_code(exc) in _NOT_MODIFIED:
+                    until = fresh_until(sent, time.monotonic(), exc.response)
+                    return ManifestRead(None, unless, until, unchanged=True)
+                if not condition or not _refuses_conditions(exc):
+                    raise
+                self.unconditional_reads = True  # asked again, plainly
+                sent = time.monotonic()
+                response = self.client.get_object(Bucket=self.bucket, Key=key)
             answered = time.monotonic()
             etag, body = response.get("ETag"), response["Body"]
             try:
@@ -110,9 +149,9 @@ class ManifestStore:
                 f"at byte {exc.start}); delete it to upload everything again"
             ) from None
 
-    def swap(self, key: str, etag: str | None, body: bytes) -> bool:
+    def swap(self, key: str, etag: str | None, body: bytes) -> Swapped | None:
         """Write ``body`` if the object still has ``etag`` (if it is still
-        absent, for None); False when another writer got there first."""
+        absent, for None); None when another writer got there first."""
         arguments: Any = {
             "Bucket": self.bucket,
             "Key": key,
@@ -124,18 +163,18 @@ class ManifestStore:
         if self.unconditional:
             condition = {}
         try:
-            self.client.put_object(**arguments, **condition)
+            response = self.client.put_object(**arguments, **condition)
         except ClientError as exc:
             if condition and error_code(exc) in _LOST_RACE:
-                return False
+                return None
             if not condition or not _refuses_conditions(exc):
                 raise s3_error(exc, "PutObject", self.bucket, key) from exc
             self._go_unconditional(exc)
             with translated("PutObject", self.bucket, key):
-                self.client.put_object(**arguments)
+                response = self.client.put_object(**arguments)
         except BotoCoreError as exc:
             raise s3_error(exc, "PutObject", self.bucket, key) from exc
-        return True
+        return Swapped(response.get("ETag"))
 
     def _go_unconditional(self, refusal: ClientError) -> None:
         """A store without conditional writes: best effort, said once."""

@@ -64,15 +64,17 @@ def publish(
     bucket = prepared.run.bucket
     record = plan.record()
     survey = prepared.survey
+    ours = survey.manifest_source == "flask-s3"
     recorder = Recorder(
         ManifestStore(prepared.client, bucket),
         manifest_key(settings.prefix),
         record.read,
         Snapshot(
-            record.read if survey.manifest_source == "flask-s3" else None,
+            record.read if ours else None,
             survey.manifest_etag,
             survey.manifest_fresh_until,
         ),
+        etag=survey.manifest_etag if ours else None,
     )
     _mark(prepared, recorder, record)
     marked = recorder.written
@@ -97,6 +99,9 @@ def publish(
     stored = {item.key: answer for item, (_, answer) in arrived}
     damaged = None if failed else check.damage()
     if damaged is not None:
+        # The store keeps other bytes than it is sent: the record this run
+        # wrote is not what its ETag stands for, and is read whole.
+        recorder.distrust()
         try:
             recorder.write(record.settled({}))  # claims nothing it sent
         except Exception as exc:

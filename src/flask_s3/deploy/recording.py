@@ -36,7 +36,11 @@ class Snapshot:
     fresh_until: float
 
     @classmethod
-    def of(cls, read: ManifestRead) -> Snapshot:
+    def of(cls, read: ManifestRead, named: Manifest | None = None) -> Snapshot:
+        """``named``: the record whose ETag the read named, which an
+        unchanged answer stands for."""
+        if read.unchanged:
+            return cls(named, read.etag, read.fresh_until)
         manifest = parse_manifest(read.text) if read.text is not None else None
         return cls(manifest, read.etag, read.fresh_until)
 
@@ -50,27 +54,36 @@ def write_manifest(
     run: str,
     now: float,
     snapshot: Snapshot | None = None,
-) -> Manifest:
+    base_etag: str | None = None,
+    on_base: Manifest | None = None,
+) -> tuple[Manifest, str | None]:
     """Apply ``change`` onto whatever record the bucket holds by now, and
-    return what was written. The swap is conditional on the ETag read (the
-    ``snapshot``'s, while it is fresh), and a race lost to another run is
-    replayed onto what that run wrote. A bucket with no manifest yet starts
-    from an empty one, never from 0.3.x's."""
+    return what was written, with its ETag. The swap is conditional on the
+    ETag read (the ``snapshot``'s, while it is fresh), and a race lost to
+    another run is replayed onto what that run wrote. A read names
+    ``base_etag``, so that while the bucket still holds ``base`` no body
+    comes, and ``on_base`` (``change`` applied onto ``base``, where the
+    caller has it) is not worked out again. A bucket with no manifest yet
+    starts from an empty one, never from 0.3.x's."""
     for _ in range(MANIFEST_ATTEMPTS):
         if snapshot is None or time.monotonic() > snapshot.fresh_until:
-            snapshot = Snapshot.of(store.read(key))
+            snapshot = Snapshot.of(store.read(key, unless=base_etag), base)
         latest, etag, snapshot = snapshot.manifest, snapshot.etag, None
-        result = apply(
-            change,
-            base=base,
-            latest=Manifest() if latest is None else latest,
-            run=run,
-            now=now,
-        )
+        if latest is base and on_base is not None:
+            result = on_base
+        else:
+            result = apply(
+                change,
+                base=base,
+                latest=Manifest() if latest is None else latest,
+                run=run,
+                now=now,
+            )
         if latest is not None and result == latest:
-            return latest
-        if store.swap(key, etag, serialize_manifest(result)):
-            return result
+            return latest, etag
+        swapped = store.swap(key, etag, serialize_manifest(result))
+        if swapped is not None:
+            return result, swapped.etag
     raise BucketError(
         f"the manifest of bucket {store.bucket!r} kept changing under this run "
         "(other uploads running at once?); run the upload again",
@@ -93,6 +106,8 @@ class Recorder:
     """The read the next write may swap on (the survey's, at first)."""
     run: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     clock: Callable[[], float] = time.time
+    etag: str | None = None
+    """The ETag of ``written`` in the bucket, where the run knows it."""
     _ahead: Future[Snapshot] | None = attrs.field(default=None, init=False)
 
     def read_ahead(self) -> None:
@@ -100,10 +115,12 @@ class Recorder:
         last uploads go out, its answer is back by the time they are, and
         the write that follows them saves that round trip."""
         ahead: Future[Snapshot] = Future()
+        written, etag = self.written, self.etag
 
         def read() -> None:
             try:
-                ahead.set_result(Snapshot.of(self.store.read(self.key)))
+                answer = self.store.read(self.key, unless=etag)
+                ahead.set_result(Snapshot.of(answer, written))
             except BaseException as exc:  # the write reads again, and says why
                 ahead.set_exception(exc)
 
@@ -111,24 +128,32 @@ class Recorder:
         threading.Thread(target=read, name="flask-s3 read ahead", daemon=True).start()
         self._ahead = ahead
 
+    def distrust(self) -> None:
+        """The bucket may not hold what this run wrote under the ETag it
+        answered: the next write reads the record whole."""
+        self.etag = None
+        self.snapshot = self._ahead = None
+
     def write(self, change: Change, *, unsure: bool = False) -> None:
         """``unsure``: the bucket may hold more of this run's than it knows
         (a write cut short by an interrupt may have landed), so the record
         is read and changed even where this run's own copy needs nothing."""
-        base = self.written
+        base, now = self.written, self.clock()
+        on_base = None
         if not unsure:
-            now = self.clock()
-            applied = apply(change, base=base, latest=base, run=self.run, now=now)
-            if applied is base or applied == base:
+            on_base = apply(change, base=base, latest=base, run=self.run, now=now)
+            if on_base is base or on_base == base:
                 return  # nothing to say: a no-change run makes no request
-        self.written = write_manifest(
+        self.written, self.etag = write_manifest(
             self.store,
             self.key,
             change,
             base=base,
             run=self.run,
-            now=self.clock(),
+            now=now,
             snapshot=self._taken(),
+            base_etag=self.etag,
+            on_base=on_base,
         )
 
     def _taken(self) -> Snapshot | None:

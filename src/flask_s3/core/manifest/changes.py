@@ -119,7 +119,7 @@ def apply(
         current = latest.entries.get(key)
         # What the run saw, not only what it last wrote: its base may have
         # taken in another run's claim since it read the record.
-        seen = current is not None and attrs.evolve(current, deploy=entry.deploy)
+        seen = current is not None and current.at_deploy(entry.deploy)
         if key in entries and current == base.entries.get(key) and seen == entry:
             entries[key] = entry
     for key, entry in change.put.items():
@@ -208,7 +208,7 @@ class RunRecord:
         # is nothing to refresh.
         read = self.read.entries
         refresh = {
-            key: attrs.evolve(read[key], deploy=self.deploy)
+            key: read[key].at_deploy(self.deploy)
             for key in self.skipped
             if key in read and read[key].deploy != self.deploy
         }
