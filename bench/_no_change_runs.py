@@ -1,6 +1,6 @@
-"""One no-change run of one contender, as a process of its own: its CPU, wall
-time and peak memory, what the S3 server spent meanwhile, and a check that it
-sent nothing.
+"""One run of one contender over a bucket that already holds the site, as a
+process of its own: its CPU, wall time and peak memory, what the S3 server
+spent meanwhile, and a check that it sent nothing but the changed files.
 
 Each child is started, timed and reaped by the small launcher process
 (`_launcher.Launcher`), so that its peak RSS is its own.
@@ -23,6 +23,8 @@ from _traffic import Traffic
 from tests.support.loopback_proxy import LoopbackProxy
 
 CONTENDERS = ("ours", "aws --dryrun", "0.3.3")
+AWS_SYNC = "aws s3 sync"
+"""The real sync, for a run that has a file to send (bench/one_change.py)."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,16 @@ class Contenders:
             return aws_sync_command(self.aws, static, bucket, endpoint, "--dryrun"), (
                 self.env
             )
+        if contender == AWS_SYNC:
+            return aws_sync_command(self.aws, static, bucket, endpoint), self.env
         return child_command(
             contender, static, bucket, endpoint, self.env, self.peer_python
         )
 
-    def run(self, contender: str, static: Path, bucket: str, files: int) -> Run:
+    def run(
+        self, contender: str, static: Path, bucket: str, files: int, changed: int = 0
+    ) -> Run:
+        """One run, which must send exactly the ``changed`` files."""
         command, env = self.command(contender, static, bucket)
         self.proxy.take()
         since = time.monotonic()
@@ -68,7 +75,7 @@ class Contenders:
         traffic = Traffic.of(since, self.proxy.take())
         if answer["returncode"] != 0:
             raise SystemExit(f"{contender} ({files} files) failed:\n{stderr}")
-        check(contender, files, stdout, traffic)
+        check(contender, files, changed, stdout, traffic)
         return Run(
             cpu=answer["cpu"],
             wall=answer["wall"],
@@ -83,13 +90,16 @@ class Contenders:
         )
 
 
-def check(contender: str, files: int, stdout: str, traffic: Traffic) -> None:
-    """A figure counts only for a run that compared every file and sent none."""
+def check(
+    contender: str, files: int, changed: int, stdout: str, traffic: Traffic
+) -> None:
+    """A figure counts only for a run that compared every file and sent
+    the changed ones alone."""
     puts = traffic.requests["PUT asset"]
-    expect(puts == 0, f"{contender} ({files} files) sent {puts} asset PUTs")
-    if contender == "aws --dryrun":
-        would = [line for line in stdout.splitlines() if "upload:" in line]
-        expect(not would, f"aws --dryrun would upload {len(would)} files")
+    expect(puts == changed, f"{contender} ({files} files) sent {puts} asset PUTs")
+    if contender in ("aws --dryrun", AWS_SYNC):
+        sent = [line for line in stdout.splitlines() if "upload:" in line]
+        expect(len(sent) == changed, f"{contender} uploaded {len(sent)} files")
         return
     report: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     if contender == "ours":
@@ -98,7 +108,8 @@ def check(contender: str, files: int, stdout: str, traffic: Traffic) -> None:
             f"ours imported flask_s3 from {report['module']}",
         )
         got = (report["uploaded"], report["skipped"])
-        expect(got == (0, files), f"ours ({files} files) uploaded/skipped {got}")
+        want = (changed, files - changed)
+        expect(got == want, f"ours ({files} files) uploaded/skipped {got}")
     else:
         expect(
             Path(report["module"]).resolve().is_relative_to(PEER_VENV),

@@ -1,0 +1,145 @@
+"""Benchmark the deploy after one file changed, the run most uploading
+deploys are, against ``aws s3 sync`` and Flask-S3 0.3.3, at 5,000 and 20,000
+files.
+
+Like the no-change run, it walks, hashes and plans every file; then it sends
+the one file and records it, where ours writes its manifest twice (the marks,
+then what arrived) and reads it around those writes. So it shows what the
+record of a big site costs a deploy. The set-up is bench/no_change.py's: each
+contender a process of its own against a moto S3 server in another process,
+through a loopback proxy without delay, on a bucket that holds the files, our
+manifest and 0.3.3's ``.file-hashes``. Before each run one file gets new
+bytes of the same size (and a newer time, which is what ``aws s3 sync``
+compares), so every contender has exactly one file to send. Rounds interleave
+the contenders; figures are medians. No goals: the figures are shown.
+
+Run from the repository root with ``python bench/one_change.py``; it takes
+``--sizes 5000`` and ``--rounds N`` for a quick run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The proxy and free_port live in tests/support/, shared with the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import REPO
+from _launcher import Launcher
+from _moto import moto_server
+from _no_change_runs import AWS_SYNC, Contenders, Run
+from _peers import ensure_awscli, ensure_peer
+from _provenance import checkout
+from _tree import write_small_files
+from no_change import BUCKET, legacy_hashes, median, seed_bucket, sizes_option
+from tests.support.aws_env import offline_aws_env
+from tests.support.loopback_proxy import LoopbackProxy
+
+CONTENDERS = ("ours", AWS_SYNC, "0.3.3")
+SIZES = (5_000, 20_000)
+ROUNDS = 3
+
+
+def touch_one(static: Path) -> None:
+    """New bytes of the same size for one file, and a time after its upload."""
+    changed = min(static.rglob("asset-00000.*"))
+    changed.write_bytes(os.urandom(changed.stat().st_size))
+
+
+def print_size(files: int, runs: dict[str, list[Run]]) -> None:
+    print(f"\n{files:,} files, one changed, medians of {len(runs['ours'])} rounds")
+    print(
+        f"  {'contender':<13} {'CPU s':>7} {'wall s':>7} {'peak RSS MiB':>13} "
+        f"{'server CPU s':>13} {'requests':>9}"
+    )
+    for contender in CONTENDERS:
+        done = runs[contender]
+        server = [run.server_cpu for run in done if run.server_cpu is not None]
+        print(
+            f"  {contender:<13} {median(done, 'cpu'):7.2f} {median(done, 'wall'):7.2f} "
+            f"{median(done, 'peak_rss_mib'):13.1f} "
+            f"{statistics.median(server) if server else float('nan'):13.2f} "
+            f"{median(done, 'requests'):9.0f}"
+        )
+    for pick, what in (("wall", "wall time"), ("cpu", "CPU")):
+        ours = median(runs["ours"], pick)
+        print(
+            f"  ours: {ours / median(runs[AWS_SYNC], pick):.2f}x the {what} of "
+            f"aws s3 sync, {ours / median(runs['0.3.3'], pick):.2f}x 0.3.3's"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        type=sizes_option,
+        default=SIZES,
+        metavar="N,N,...",
+        help="numbers of files (default: 5000,20000)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, metavar="N", help="(default: 3)"
+    )
+    options = parser.parse_args()
+    if options.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    launcher = Launcher()  # first, while this process is small
+    peer_python = ensure_peer()
+    aws = ensure_awscli()
+    load = os.getloadavg()
+    started = time.perf_counter()
+    results: dict[int, dict[str, list[Run]]] = {}
+    with tempfile.TemporaryDirectory(prefix="flask-s3-bench-") as tmp:
+        scratch = Path(tmp)
+        # Fake keys, no ~/.aws, no PYTHONPATH: only the loopback moto is reachable.
+        env = offline_aws_env(scratch / "aws-empty", "testing", "testing")
+        os.environ.clear()
+        os.environ.update(env)
+        with (
+            moto_server(env) as (moto, moto_pid),
+            LoopbackProxy(moto, max_requests=1_000_000) as proxy,
+        ):
+            contenders = Contenders(
+                env, moto_pid, proxy, peer_python, aws, launcher, scratch
+            )
+            for files in options.sizes:
+                static = scratch / f"app-{files}" / "static"
+                write_small_files(static, files)
+                seed_bucket(env, moto, static, legacy_hashes(static))
+                runs: dict[str, list[Run]] = {name: [] for name in CONTENDERS}
+                order = list(CONTENDERS)
+                for _ in range(options.rounds):
+                    for contender in order:
+                        touch_one(static)
+                        runs[contender].append(
+                            contenders.run(contender, static, BUCKET, files, 1)
+                        )
+                    order.append(order.pop(0))
+                results[files] = runs
+                print(f"({files:,} files done)", file=sys.stderr)
+    launcher.close()
+    print("One-change deploy benchmark")
+    print(
+        "  small files (512 B to 4 KiB) 100 to a folder, one of them changed "
+        "before each run;\n  each contender a subprocess (start-up included) "
+        "against a moto S3 server in its own\n  process, through a loopback "
+        "proxy without delay; CPU = the child's user + system\n  time, peak "
+        "RSS = its ru_maxrss, server CPU = moto's during the run.\n  "
+        f"{os.cpu_count()} CPUs; load average before: {load[0]:.2f}, after: "
+        f"{os.getloadavg()[0]:.2f}; {time.perf_counter() - started:.0f} s in all"
+    )
+    print(f"  ours: src/flask_s3 at {checkout(REPO)}, Python {sys.version.split()[0]}")
+    for files, runs in results.items():
+        print_size(files, runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
