@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from flask_s3.core.manifest import (
@@ -123,6 +124,17 @@ def test_values_are_values() -> None:
     with pytest.raises(TypeError):
         manifest.entries["b"] = ManifestEntry("2" * 40, "f")  # type: ignore[index]
     assert hash(manifest) == hash(Manifest({"a": ManifestEntry("1" * 40, "f")}))
+
+
+def test_an_entry_restamped_with_a_deploy_keeps_every_other_field() -> None:
+    """`at_deploy` builds the entry by position, for speed: a field added
+    later must not be reset on every skipped file."""
+    fields = attrs.fields(ManifestEntry)
+    entry = ManifestEntry(
+        **{field.name: f"value of {field.name}" for field in fields}  # type: ignore[arg-type]
+    )
+
+    assert entry.at_deploy(7) == attrs.evolve(entry, deploy=7)
 
 
 def test_a_change_of_nothing_gives_the_record_back_unless_a_mark_expired() -> None:

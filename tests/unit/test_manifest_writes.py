@@ -36,6 +36,10 @@ class Store:
     reads: int = 0
     bodies: int = 0
     """Reads that were sent the record's bytes."""
+    named: list[str | None] = attrs.field(factory=list)
+    """The ETag each read named."""
+    overtaken: bool = False
+    """Set, another run writes just before the next swap lands."""
     swaps: list[str | None] = attrs.field(factory=list)
     failing_reads: int = 0
     gate: threading.Event | None = None
@@ -43,6 +47,7 @@ class Store:
     bucket: str = "bucket"
 
     def read(self, key: str, *, unless: str | None = None) -> ManifestRead:
+        self.named.append(unless)
         if self.gate is not None:
             assert self.gate.wait(5)
         self.reads += 1
@@ -62,6 +67,9 @@ class Store:
 
     def swap(self, key: str, etag: str | None, body: bytes) -> Swapped | None:
         self.swaps.append(etag)
+        if self.overtaken:
+            self.overtaken = False
+            self.other_run_writes("static/other.css")
         if etag != self.etag:
             return None
         self.body, self.version = body, self.version + 1
@@ -275,3 +283,18 @@ def test_a_distrusted_record_is_read_whole_even_unchanged() -> None:
 
     assert store.reads == 3  # the one sent ahead is not used
     assert store.bodies == 1
+
+
+def test_the_replay_after_a_lost_race_reads_the_record_whole() -> None:
+    """The refusal proves the bucket holds another record: naming the old
+    ETag again could only be answered wrongly."""
+    store = Store()
+    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder.write(mark("static/a.css"))
+    store.overtaken = True
+    recorder.write(mark("static/b.css"))
+
+    assert store.named == [None, "v1", None]
+    assert store.swaps == [None, "v1", "v2"]
+    assert set(store.manifest().entries) == {"static/other.css"}
+    assert marked(store) == {"static/a.css", "static/b.css"}

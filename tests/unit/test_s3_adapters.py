@@ -586,3 +586,30 @@ def test_the_manifest_store_reads_text_with_a_byte_order_mark() -> None:
     text, _ = _stored_read(_streamed(body), ".file-hashes")
 
     assert text == '{"/static/a.css": "0a"}'
+
+
+@pytest.mark.parametrize(
+    ("answered", "kept"),
+    [("md5", True), ("framed", False), ("none", False)],
+)
+def test_a_manifest_write_keeps_the_etag_only_of_the_bytes_it_sent(
+    answered: str, kept: bool
+) -> None:
+    """A store that keeps the request's checksum framing as the object
+    answers the ETag of other bytes: a later read naming it would take
+    them for this run's record."""
+    body = b'{"version": 2}'
+    framed = b"e;chunk-signature=0\r\n" + body
+    etags = {
+        "md5": f'"{hashlib.md5(body).hexdigest()}"',
+        "framed": f'"{hashlib.md5(framed).hexdigest()}"',
+        "none": None,
+    }
+    client = boto3.client("s3", region_name="eu-west-1")
+    response = {} if etags[answered] is None else {"ETag": etags[answered]}
+    with Stubber(client) as stubber:
+        stubber.add_response("put_object", response)
+        swapped = ManifestStore(client, NAME).swap("m.json", None, body)
+
+    assert swapped is not None
+    assert swapped.etag == (etags[answered] if kept else None)

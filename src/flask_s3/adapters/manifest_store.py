@@ -6,6 +6,7 @@ that, and the deploy service sequences a read, a merge and a swap.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -39,6 +40,25 @@ def _refuses_conditions(error: ClientError) -> bool:
     a store that does not know the headers (or a 501 without a code)."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return not_implemented(error) or status == 400
+
+
+def _refuses_reads_condition(error: ClientError) -> bool:
+    """If-None-Match on a read refused as such, not any 400 (a request that
+    timed out is one too): NotImplemented, or a header it calls invalid."""
+    return not_implemented(error) or error_code(error) in (
+        "InvalidArgument",
+        "InvalidRequest",
+    )
+
+
+def _etag_of_sent(body: bytes, etag: str | None) -> str | None:
+    """The answered ETag, where it is the MD5 of the bytes sent. A store
+    that keeps the request's checksum framing as the object answers the
+    ETag of other bytes, which a later read must not take for the record
+    this run wrote; a bucket whose ETags are no MD5s (SSE-KMS) loses only
+    the saving."""
+    digest = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    return etag if etag is not None and etag.strip('"') == digest else None
 
 
 @attrs.frozen
@@ -81,7 +101,8 @@ class ManifestStore:
         self.bucket = bucket
         self.unconditional = False
         self.unconditional_reads = False
-        """True once the store refused a read's If-None-Match."""
+        """Set once the store refused a read's If-None-Match: the run's
+        later reads do not pay for a refused request first."""
         self._lock = threading.Lock()
 
     def read(
@@ -114,7 +135,7 @@ class ManifestStore:
                 if error_code(exc) in _NOT_MODIFIED:
                     until = fresh_until(sent, time.monotonic(), exc.response)
                     return ManifestRead(None, unless, until, unchanged=True)
-                if not condition or not _refuses_conditions(exc):
+                if not condition or not _refuses_reads_condition(exc):
                     raise
                 self.unconditional_reads = True  # asked again, plainly
                 sent = time.monotonic()
@@ -174,7 +195,7 @@ class ManifestStore:
                 response = self.client.put_object(**arguments)
         except BotoCoreError as exc:
             raise s3_error(exc, "PutObject", self.bucket, key) from exc
-        return Swapped(response.get("ETag"))
+        return Swapped(_etag_of_sent(body, response.get("ETag")))
 
     def _go_unconditional(self, refusal: ClientError) -> None:
         """A store without conditional writes: best effort, said once."""

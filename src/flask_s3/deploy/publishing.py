@@ -64,17 +64,16 @@ def publish(
     bucket = prepared.run.bucket
     record = plan.record()
     survey = prepared.survey
-    ours = survey.manifest_source == "flask-s3"
     recorder = Recorder(
         ManifestStore(prepared.client, bucket),
         manifest_key(settings.prefix),
         record.read,
         Snapshot(
-            record.read if ours else None,
+            record.read if survey.manifest_source == "flask-s3" else None,
             survey.manifest_etag,
             survey.manifest_fresh_until,
         ),
-        etag=survey.manifest_etag if ours else None,
+        etag=survey.manifest_etag,  # None where the bucket holds none of ours
     )
     _mark(prepared, recorder, record)
     marked = recorder.written

@@ -40,6 +40,8 @@ class Snapshot:
         """``named``: the record whose ETag the read named, which an
         unchanged answer stands for."""
         if read.unchanged:
+            if named is None:  # empty would drop every entry and mark
+                raise ValueError("an unchanged read must stand for a record")
             return cls(named, read.etag, read.fresh_until)
         manifest = parse_manifest(read.text) if read.text is not None else None
         return cls(manifest, read.etag, read.fresh_until)
@@ -84,6 +86,7 @@ def write_manifest(
         swapped = store.swap(key, etag, serialize_manifest(result))
         if swapped is not None:
             return result, swapped.etag
+        base_etag = None  # refused: the bucket holds another record now
     raise BucketError(
         f"the manifest of bucket {store.bucket!r} kept changing under this run "
         "(other uploads running at once?); run the upload again",
@@ -107,7 +110,8 @@ class Recorder:
     run: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     clock: Callable[[], float] = time.time
     etag: str | None = None
-    """The ETag of ``written`` in the bucket, where the run knows it."""
+    """The ETag of ``written`` in the bucket, where the run knows it: the
+    next read names it, to be spared the record while nobody else wrote."""
     _ahead: Future[Snapshot] | None = attrs.field(default=None, init=False)
 
     def read_ahead(self) -> None:
