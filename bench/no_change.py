@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 # The proxy and free_port live in tests/support/, shared with the tests.
@@ -97,13 +98,14 @@ def median(runs: list[Run], pick: str) -> float:
     return statistics.median(getattr(run, pick) for run in runs)
 
 
-def print_size(files: int, runs: dict[str, list[Run]]) -> None:
-    print(f"\n{files:,} files, medians of {len(runs['ours'])} rounds")
+def print_table(title: str, names: Sequence[str], runs: dict[str, list[Run]]) -> None:
+    """Each contender's medians, under ``title``."""
+    print(f"\n{title}, medians of {len(runs['ours'])} rounds")
     print(
         f"  {'contender':<13} {'CPU s':>7} {'wall s':>7} {'peak RSS MiB':>13} "
         f"{'server CPU s':>13} {'requests':>9}"
     )
-    for contender in CONTENDERS:
+    for contender in names:
         done = runs[contender]
         server = [run.server_cpu for run in done if run.server_cpu is not None]
         print(
@@ -112,6 +114,10 @@ def print_size(files: int, runs: dict[str, list[Run]]) -> None:
             f"{statistics.median(server) if server else float('nan'):13.2f} "
             f"{median(done, 'requests'):9.0f}"
         )
+
+
+def print_size(files: int, runs: dict[str, list[Run]]) -> None:
+    print_table(f"{files:,} files", CONTENDERS, runs)
     ours = median(runs["ours"], "cpu")
     print(
         f"  ours: {ours / median(runs['aws --dryrun'], 'cpu'):.2f}x the CPU of aws "
@@ -179,6 +185,54 @@ def sizes_option(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def measure(
+    sizes: Sequence[int],
+    rounds: Callable[[int], int],
+    names: Sequence[str],
+    *,
+    before_each: Callable[[Path], None] | None = None,
+    changed: int = 0,
+) -> dict[int, dict[str, list[Run]]]:
+    """Interleaved rounds of each contender at each size, on a bucket that
+    holds the files (`seed_bucket`); ``before_each`` is called with the
+    static folder before every run, which must send ``changed`` files."""
+    launcher = Launcher()  # first, while this process is small
+    peer_python = ensure_peer()
+    aws = ensure_awscli()
+    results: dict[int, dict[str, list[Run]]] = {}
+    with tempfile.TemporaryDirectory(prefix="flask-s3-bench-") as tmp:
+        scratch = Path(tmp)
+        # Fake keys, no ~/.aws, no PYTHONPATH: only the loopback moto is reachable.
+        env = offline_aws_env(scratch / "aws-empty", "testing", "testing")
+        os.environ.clear()
+        os.environ.update(env)
+        with (
+            moto_server(env) as (moto, moto_pid),
+            LoopbackProxy(moto, max_requests=1_000_000) as proxy,
+        ):
+            contenders = Contenders(
+                env, moto_pid, proxy, peer_python, aws, launcher, scratch
+            )
+            for files in sizes:
+                static = scratch / f"app-{files}" / "static"
+                write_small_files(static, files)
+                seed_bucket(env, moto, static, legacy_hashes(static))
+                runs: dict[str, list[Run]] = {name: [] for name in names}
+                order = list(names)
+                for _ in range(rounds(files)):
+                    for contender in order:
+                        if before_each is not None:
+                            before_each(static)
+                        runs[contender].append(
+                            contenders.run(contender, static, BUCKET, files, changed)
+                        )
+                    order.append(order.pop(0))
+                results[files] = runs
+                print(f"({files:,} files done)", file=sys.stderr)
+    launcher.close()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -197,40 +251,11 @@ def main() -> int:
     options = parser.parse_args()
     if options.rounds is not None and options.rounds < 1:
         parser.error("--rounds must be at least 1")
-    launcher = Launcher()  # first, while this process is small
-    peer_python = ensure_peer()
-    aws = ensure_awscli()
     load = os.getloadavg()
     started = time.perf_counter()
-    results: dict[int, dict[str, list[Run]]] = {}
-    with tempfile.TemporaryDirectory(prefix="flask-s3-bench-") as tmp:
-        scratch = Path(tmp)
-        # Fake keys, no ~/.aws, no PYTHONPATH: only the loopback moto is reachable.
-        env = offline_aws_env(scratch / "aws-empty", "testing", "testing")
-        os.environ.clear()
-        os.environ.update(env)
-        with (
-            moto_server(env) as (moto, moto_pid),
-            LoopbackProxy(moto, max_requests=1_000_000) as proxy,
-        ):
-            contenders = Contenders(
-                env, moto_pid, proxy, peer_python, aws, launcher, scratch
-            )
-            for files in options.sizes:
-                static = scratch / f"app-{files}" / "static"
-                write_small_files(static, files)
-                seed_bucket(env, moto, static, legacy_hashes(static))
-                runs: dict[str, list[Run]] = {name: [] for name in CONTENDERS}
-                order = list(CONTENDERS)
-                for _ in range(options.rounds or ROUNDS.get(files, 3)):
-                    for contender in order:
-                        runs[contender].append(
-                            contenders.run(contender, static, BUCKET, files)
-                        )
-                    order.append(order.pop(0))
-                results[files] = runs
-                print(f"({files:,} files done)", file=sys.stderr)
-    launcher.close()
+    results = measure(
+        options.sizes, lambda files: options.rounds or ROUNDS.get(files, 3), CONTENDERS
+    )
     print("No-change deploy benchmark")
     print(
         "  small files (512 B to 4 KiB) 100 to a folder; each contender a "

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,15 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import REPO
-from _launcher import Launcher
-from _moto import moto_server
-from _no_change_runs import AWS_SYNC, Contenders, Run
-from _peers import ensure_awscli, ensure_peer
+from _no_change_runs import AWS_SYNC, Run
 from _provenance import checkout
-from _tree import write_small_files
-from no_change import BUCKET, legacy_hashes, median, seed_bucket, sizes_option
-from tests.support.aws_env import offline_aws_env
-from tests.support.loopback_proxy import LoopbackProxy
+from no_change import measure, median, print_table, sizes_option
 
 CONTENDERS = ("ours", AWS_SYNC, "0.3.3")
 SIZES = (5_000, 20_000)
@@ -53,20 +45,7 @@ def touch_one(static: Path) -> None:
 
 
 def print_size(files: int, runs: dict[str, list[Run]]) -> None:
-    print(f"\n{files:,} files, one changed, medians of {len(runs['ours'])} rounds")
-    print(
-        f"  {'contender':<13} {'CPU s':>7} {'wall s':>7} {'peak RSS MiB':>13} "
-        f"{'server CPU s':>13} {'requests':>9}"
-    )
-    for contender in CONTENDERS:
-        done = runs[contender]
-        server = [run.server_cpu for run in done if run.server_cpu is not None]
-        print(
-            f"  {contender:<13} {median(done, 'cpu'):7.2f} {median(done, 'wall'):7.2f} "
-            f"{median(done, 'peak_rss_mib'):13.1f} "
-            f"{statistics.median(server) if server else float('nan'):13.2f} "
-            f"{median(done, 'requests'):9.0f}"
-        )
+    print_table(f"{files:,} files, one changed", CONTENDERS, runs)
     for pick, what in (("wall", "wall time"), ("cpu", "CPU")):
         ours = median(runs["ours"], pick)
         print(
@@ -90,41 +69,15 @@ def main() -> int:
     options = parser.parse_args()
     if options.rounds < 1:
         parser.error("--rounds must be at least 1")
-    launcher = Launcher()  # first, while this process is small
-    peer_python = ensure_peer()
-    aws = ensure_awscli()
     load = os.getloadavg()
     started = time.perf_counter()
-    results: dict[int, dict[str, list[Run]]] = {}
-    with tempfile.TemporaryDirectory(prefix="flask-s3-bench-") as tmp:
-        scratch = Path(tmp)
-        # Fake keys, no ~/.aws, no PYTHONPATH: only the loopback moto is reachable.
-        env = offline_aws_env(scratch / "aws-empty", "testing", "testing")
-        os.environ.clear()
-        os.environ.update(env)
-        with (
-            moto_server(env) as (moto, moto_pid),
-            LoopbackProxy(moto, max_requests=1_000_000) as proxy,
-        ):
-            contenders = Contenders(
-                env, moto_pid, proxy, peer_python, aws, launcher, scratch
-            )
-            for files in options.sizes:
-                static = scratch / f"app-{files}" / "static"
-                write_small_files(static, files)
-                seed_bucket(env, moto, static, legacy_hashes(static))
-                runs: dict[str, list[Run]] = {name: [] for name in CONTENDERS}
-                order = list(CONTENDERS)
-                for _ in range(options.rounds):
-                    for contender in order:
-                        touch_one(static)
-                        runs[contender].append(
-                            contenders.run(contender, static, BUCKET, files, 1)
-                        )
-                    order.append(order.pop(0))
-                results[files] = runs
-                print(f"({files:,} files done)", file=sys.stderr)
-    launcher.close()
+    results = measure(
+        options.sizes,
+        lambda _: options.rounds,
+        CONTENDERS,
+        before_each=touch_one,
+        changed=1,
+    )
     print("One-change deploy benchmark")
     print(
         "  small files (512 B to 4 KiB) 100 to a folder, one of them changed "
