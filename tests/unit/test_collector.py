@@ -92,3 +92,41 @@ def test_prepare_resumes_the_collector_when_it_fails(tmp_path: Path) -> None:
         prepare(roots(tmp_path), settings, DeployOptions(), s3_client=no_client)
     assert seen == [False]
     assert gc.isenabled()
+
+
+def in_generation(thing: object, generation: int) -> bool:
+    return any(other is thing for other in gc.get_objects(generation=generation))
+
+
+def test_what_the_pause_allocated_leaves_it_in_the_oldest_generation() -> None:
+    """The plan lives until the run ends: the collections after the pause
+    must not walk it as young objects, twice, on the way to the uploads."""
+    gc.enable()
+    with collector_paused():
+        plan = [[] for _ in range(1000)]
+        assert in_generation(plan, 0)
+
+    assert in_generation(plan, 2)
+    assert not in_generation(plan, 0)
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.fixture
+def frozen_by_the_app() -> Iterator[None]:
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("frozen_by_the_app")
+def test_objects_the_app_froze_stay_frozen() -> None:
+    """A pre-fork server freezes its objects so that workers share their
+    pages; the pause must not thaw them."""
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    gc.enable()
+    with collector_paused():
+        plan = [[] for _ in range(1000)]
+
+    assert gc.get_freeze_count() == frozen
+    assert not in_generation(plan, 2)

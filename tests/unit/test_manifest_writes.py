@@ -95,6 +95,11 @@ def marked(store: Store) -> set[str]:
     return set(store.manifest().in_flight)
 
 
+def new_recorder(store: Store, snapshot: Snapshot | None = None) -> Recorder:
+    """The recorder of a run that started from an empty record."""
+    return Recorder(store, KEY, Manifest(), snapshot)  # type: ignore[arg-type]
+
+
 def write(store: Store, change: Change, snapshot: Snapshot | None) -> Manifest:
     written, _ = write_manifest(
         store,  # type: ignore[arg-type]
@@ -145,12 +150,7 @@ def test_a_fresh_read_overtaken_by_another_run_loses_the_race_and_replays() -> N
 def test_a_read_serves_one_write_only() -> None:
     """After this run's own write, the read it swapped on is out of date."""
     store = Store()
-    recorder = Recorder(
-        store,  # type: ignore[arg-type]
-        KEY,
-        Manifest(),
-        Snapshot(None, None, math.inf),
-    )
+    recorder = new_recorder(store, Snapshot(None, None, math.inf))
     recorder.write(mark("static/a.css"))
     recorder.write(mark("static/b.css"))
 
@@ -162,7 +162,7 @@ def test_the_write_after_a_read_ahead_swaps_on_it() -> None:
     """Sent as the last uploads go out; another run's write before it is
     in what it read."""
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     recorder.write(mark("static/a.css"))
     store.other_run_writes("static/other.css")
     recorder.read_ahead()
@@ -176,7 +176,7 @@ def test_the_write_after_a_read_ahead_swaps_on_it() -> None:
 
 def test_a_read_ahead_that_failed_is_sent_again_by_the_write() -> None:
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     store.failing_reads = 1
     recorder.read_ahead()
     recorder.write(mark("static/a.css"))
@@ -188,7 +188,7 @@ def test_a_read_ahead_that_failed_is_sent_again_by_the_write() -> None:
 def test_a_read_ahead_does_not_hold_the_run() -> None:
     """It goes out in a thread of its own, which ends with the read."""
     store = Store(gate=threading.Event())
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     before = threading.active_count()
     recorder.read_ahead()
     assert store.reads == 0  # still waiting, and so is no one else
@@ -226,7 +226,7 @@ def test_a_read_is_fresh_for_one_round_trip_unless_it_was_retried(
 def test_a_read_after_the_runs_own_write_comes_without_the_record() -> None:
     """It names the ETag the write answered."""
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     recorder.write(mark("static/a.css"))
     recorder.read_ahead()
     recorder.write(mark("static/b.css"))
@@ -260,7 +260,7 @@ def test_the_first_write_names_the_etag_the_survey_read() -> None:
 
 def test_a_record_another_run_rewrote_is_read_whole() -> None:
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     recorder.write(mark("static/a.css"))
     store.other_run_writes("static/other.css")
     recorder.write(mark("static/b.css"))
@@ -275,7 +275,7 @@ def test_a_distrusted_record_is_read_whole_even_unchanged() -> None:
     """Where the store keeps other bytes than it is sent, the ETag of the
     run's own write does not stand for what the run wrote."""
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     recorder.write(mark("static/a.css"))
     recorder.read_ahead()
     recorder.distrust()
@@ -289,7 +289,7 @@ def test_the_replay_after_a_lost_race_reads_the_record_whole() -> None:
     """The refusal proves the bucket holds another record: naming the old
     ETag again could only be answered wrongly."""
     store = Store()
-    recorder = Recorder(store, KEY, Manifest())  # type: ignore[arg-type]
+    recorder = new_recorder(store)
     recorder.write(mark("static/a.css"))
     store.overtaken = True
     recorder.write(mark("static/b.css"))
@@ -298,3 +298,27 @@ def test_the_replay_after_a_lost_race_reads_the_record_whole() -> None:
     assert store.swaps == [None, "v1", "v2"]
     assert set(store.manifest().entries) == {"static/other.css"}
     assert marked(store) == {"static/a.css", "static/b.css"}
+
+
+def test_the_first_record_of_a_bucket_is_worked_out_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No record yet is the empty one the run started from: the change the
+    run applied onto it to see whether it has anything to say is written
+    as it is, not applied again (a cold deploy waits for it)."""
+    from flask_s3.deploy import recording
+
+    applied: list[Manifest] = []
+    real = recording.apply
+
+    def counting(change: Change, **kwargs: object) -> Manifest:
+        applied.append(kwargs["latest"])  # type: ignore[arg-type]
+        return real(change, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recording, "apply", counting)
+    store = Store()
+    recorder = new_recorder(store, Snapshot(None, None, math.inf))
+    recorder.write(mark("static/a.css"))
+
+    assert len(applied) == 1
+    assert marked(store) == {"static/a.css"}

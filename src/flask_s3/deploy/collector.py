@@ -8,6 +8,11 @@ of them again: with 20,000 files that was 6% of a no-change run's CPU, and
 more as sites grow. Building the plan takes seconds, so it runs paused; the
 uploads do not, since their HTTP machinery leaves cycles behind and can take
 long.
+
+What the pause allocated is still young when it ends, and the first
+collections after it would walk all of it twice (22 ms at 2,000 files, on
+the way to the first upload), only to find it alive: it lives until the run
+ends. So it is moved to the oldest generation at once, unwalked.
 """
 
 from __future__ import annotations
@@ -28,4 +33,14 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _promote_young()
             gc.enable()
+
+
+def _promote_young() -> None:
+    """Every tracked object to the oldest generation: a freeze undone at
+    once, which moves them without a walk. Not where the app froze objects
+    itself (a pre-fork server): undoing the freeze would thaw those too."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -24,6 +24,9 @@ from flask_s3.errors import BucketError
 
 MANIFEST_ATTEMPTS = 5
 
+_NONE_YET = Manifest()
+"""What a bucket without a manifest of ours holds, as a record."""
+
 
 @attrs.frozen
 class Snapshot:
@@ -71,13 +74,15 @@ def write_manifest(
         if snapshot is None or time.monotonic() > snapshot.fresh_until:
             snapshot = Snapshot.of(store.read(key, unless=base_etag), base)
         latest, etag, snapshot = snapshot.manifest, snapshot.etag, None
-        if latest is base and on_base is not None:
+        if on_base is not None and (
+            latest is base or (latest is None and base == _NONE_YET)
+        ):
             result = on_base
         else:
             result = apply(
                 change,
                 base=base,
-                latest=Manifest() if latest is None else latest,
+                latest=_NONE_YET if latest is None else latest,
                 run=run,
                 now=now,
             )
