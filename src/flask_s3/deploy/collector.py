@@ -39,8 +39,10 @@ def collector_paused() -> Iterator[None]:
 
 def _promote_young() -> None:
     """Every tracked object to the oldest generation: a freeze undone at
-    once, which moves them without a walk. Not where the app froze objects
-    itself (a pre-fork server): undoing the freeze would thaw those too."""
+    once, which moves them without a walk. Other threads' young objects go
+    too, and their cycles wait for the next full collection: the price of a
+    move that costs nothing. Not where the app froze objects itself (a
+    pre-fork server): undoing the freeze would thaw those too."""
     if gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
