@@ -27,7 +27,12 @@ import pytest
 from flask_s3 import S3Error, create_all
 from flask_s3.core.upload_result import UploadResult
 from flask_s3.errors import FlaskS3Error
-from tests.integration.fault_proxy import FaultProxy, Predicate, is_object_put
+from tests.integration.fault_proxy import (
+    INTERNAL_ERROR,
+    FaultProxy,
+    Predicate,
+    is_object_put,
+)
 from tests.integration.moto_site import (
     BUCKET,
     MANIFEST,
@@ -50,8 +55,10 @@ from tests.integration.stores import (
     warnings_of,
 )
 from tests.integration.test_faults import audit
+from tests.support.http_messages import Request
 from tests.support.loopback_proxy import MUTATING
 from tests.support.proxy_actions import Action, Rewrite
+from tests.support.proxy_actions import S3Error as S3ProxyError
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -286,6 +293,52 @@ def test_a_store_that_stores_other_bytes_stops_the_first_upload(
     size, _, rest = body_of(server_s3, MANIFEST).partition(b"\r\n")
     assert json.loads(rest[: int(size, 16)])["entries"] == {}
     assert f"delete {MANIFEST!r}" in str(raised.value)
+
+
+def is_asset_get(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and (request.key or "").startswith("static/")
+        and not request.query
+    )
+
+
+def test_a_read_back_that_fails_claims_nothing_and_takes_the_marks_back(
+    tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
+) -> None:
+    """The store refuses to let the run read its first object back (an
+    identity without s3:GetObject): whether the store keeps what it is sent
+    is unknown, so the run stops on that error, claims none of what it sent
+    and leaves no marks to hold up other runs for an hour."""
+    proxy.add(is_asset_get, S3ProxyError(403, "AccessDenied", "Access Denied"))
+    site = site_for(tmp_path, proxy, Profile(rules=()))
+
+    with pytest.raises(S3Error) as raised:
+        create_all(site.app)
+
+    assert raised.value.operation == "GetObject"
+    assert raised.value.code == "AccessDenied"
+    record = json.loads(body_of(server_s3, MANIFEST))
+    assert record["entries"] == {}
+    assert record["in_flight"] == {}
+
+
+def test_a_store_that_stores_other_bytes_is_caught_when_uploads_failed_too(
+    tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
+) -> None:
+    """One upload fails and the others arrive framed: the run still stops
+    on the read-back, and claims none of the framed objects."""
+    proxy.audit = None  # the manifest is not JSON any more: read below
+    proxy.add(is_object_put(JS), INTERNAL_ERROR)
+    proxy.add(is_object_put(), Rewrite(framed))
+    site = site_for(tmp_path, proxy, Profile(rules=()))
+
+    with pytest.raises(S3Error) as raised:
+        create_all(site.app)
+
+    assert "S3_REQUEST_CHECKSUMS" in str(raised.value)
+    size, _, rest = body_of(server_s3, MANIFEST).partition(b"\r\n")
+    assert json.loads(rest[: int(size, 16)])["entries"] == {}
 
 
 def test_the_read_back_goes_while_the_other_uploads_do(

@@ -4,7 +4,8 @@ manifest honest (see `flask_s3.core.manifest` for the invariant).
 1. Record `pending`: drop what will be overwritten, mark what is in flight;
    meanwhile the bucket gets the CORS rule and ACL `prepare` found it needs.
 2. Upload and fix headers, concurrently; each arrival is noted as it lands.
-3. Record `settled`: claim what arrived, drop what failed.
+3. Record `settled`: claim what arrived, drop what failed; nothing where the
+   read-back check found the store keeps other bytes, or could not tell.
 4. Prune, only after a complete upload, and record `pruned`.
 5. Invalidate the CDN paths that changed.
 
@@ -31,6 +32,7 @@ from flask_s3.adapters.objects import Objects, ReadBack
 from flask_s3.adapters.upload_pool import OnDone, upload_all
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import (
+    Change,
     Manifest,
     RunRecord,
     Stored,
@@ -96,7 +98,13 @@ def publish(
         _record_interrupted(recorder, record, arrived)
         raise
     stored = {item.key: answer for item, (_, answer) in arrived}
-    damaged = None if failed else check.damage()
+    try:
+        damaged = check.damage()
+    except Exception:
+        # Whether the store keeps what it is sent is unknown: nothing sent
+        # is claimed, and the marks are taken back.
+        _withdraw(recorder, record.settled({}))
+        raise
     if damaged is not None:
         # The store keeps other bytes than it is sent: the record this run
         # wrote is not what its ETag stands for, and is read whole.
@@ -183,16 +191,16 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
             )
             raise refused  # noqa: B904 (its own cause stands; the other is logged)
         except BaseException:  # Ctrl-C: the marks may have landed unseen
-            _withdraw(recorder, record)
+            _withdraw(recorder, record.withdrawn(), unsure=True)
             raise
     if refused is not None:
-        _withdraw(recorder, record)
+        _withdraw(recorder, record.withdrawn(), unsure=True)
         raise refused
 
 
-def _withdraw(recorder: Recorder, record: RunRecord) -> None:
+def _withdraw(recorder: Recorder, change: Change, *, unsure: bool = False) -> None:
     try:
-        recorder.write(record.withdrawn(), unsure=True)
+        recorder.write(change, unsure=unsure)
     except Exception as exc:
         logger.warning(
             "the marks of this run could not be taken back from the manifest "
