@@ -26,7 +26,7 @@ import pytest
 
 from flask_s3 import S3Error, create_all
 from flask_s3.core.upload_result import UploadResult
-from flask_s3.errors import FlaskS3Error
+from flask_s3.errors import FlaskS3Error, UploadFailed
 from tests.integration.fault_proxy import (
     INTERNAL_ERROR,
     FaultProxy,
@@ -318,6 +318,27 @@ def test_a_read_back_that_fails_claims_nothing_and_takes_the_marks_back(
 
     assert raised.value.operation == "GetObject"
     assert raised.value.code == "AccessDenied"
+    record = json.loads(body_of(server_s3, MANIFEST))
+    assert record["entries"] == {}
+    assert record["in_flight"] == {}
+
+
+def test_a_read_back_that_fails_leaves_a_failed_upload_its_own_error(
+    tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
+) -> None:
+    """Where an upload failed too, the run stops on UploadFailed, with its
+    result, as any run with a failed upload does: the read-back's error is
+    its cause, and what arrived is claimed no more than in the case above."""
+    proxy.add(is_asset_get, S3ProxyError(403, "AccessDenied", "Access Denied"))
+    proxy.add(is_object_put(JS), INTERNAL_ERROR)
+    site = site_for(tmp_path, proxy, Profile(rules=()))
+
+    with pytest.raises(UploadFailed) as raised:
+        create_all(site.app)
+
+    assert [failure.key for failure in raised.value.result.failed] == [JS]
+    assert isinstance(raised.value.__cause__, S3Error)
+    assert raised.value.__cause__.code == "AccessDenied"
     record = json.loads(body_of(server_s3, MANIFEST))
     assert record["entries"] == {}
     assert record["in_flight"] == {}

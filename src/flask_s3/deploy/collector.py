@@ -12,13 +12,16 @@ long.
 What the pause allocated is still young when it ends, and the first
 collections after it would walk all of it twice (22 ms at 2,000 files, on
 the way to the first upload), only to find it alive: it lives until the run
-ends. So it is moved to the oldest generation at once, unwalked.
+ends. So it is moved to the oldest generation at once, unwalked, where that
+move is free (`promotes_for_free`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import sys
+import sysconfig
 from collections.abc import Iterator
 
 
@@ -43,6 +46,15 @@ def _promote_young() -> None:
     too, and their cycles wait for the next full collection: the price of a
     move that costs nothing. Not where the app froze objects itself (a
     pre-fork server): undoing the freeze would thaw those too."""
-    if gc.get_freeze_count() == 0:
+    if promotes_for_free() and gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
+
+
+def promotes_for_free() -> bool:
+    """A freeze splices the generations' lists up to 3.13; the incremental
+    collector of 3.14 and the free-threaded one touch every object to freeze
+    it, a walk of its own, so there the collector is left to its work."""
+    return sys.version_info < (3, 14) and not sysconfig.get_config_var(
+        "Py_GIL_DISABLED"
+    )

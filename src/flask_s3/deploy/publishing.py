@@ -32,7 +32,6 @@ from flask_s3.adapters.objects import Objects, ReadBack
 from flask_s3.adapters.upload_pool import OnDone, upload_all
 from flask_s3.core.invalidation import invalidation_paths
 from flask_s3.core.manifest import (
-    Change,
     Manifest,
     RunRecord,
     Stored,
@@ -42,7 +41,7 @@ from flask_s3.core.upload_plan import Action, PlannedAsset
 from flask_s3.core.upload_result import FailedUpload, UploadResult
 from flask_s3.deploy.preparation import Prepared
 from flask_s3.deploy.recording import Recorder, Snapshot
-from flask_s3.errors import S3Error, UploadFailed
+from flask_s3.errors import ManifestError, S3Error, UploadFailed
 
 logger = logging.getLogger("flask_s3")
 
@@ -95,23 +94,24 @@ def publish(
             recorder.read_ahead,
         )
     except BaseException:
-        _record_interrupted(recorder, record, arrived)
+        _record_interrupted(recorder, record, arrived if check.trusted() else [])
         raise
     stored = {item.key: answer for item, (_, answer) in arrived}
+    unchecked: Exception | None = None
     try:
         damaged = check.damage()
-    except Exception:
+    except Exception as exc:
         # Whether the store keeps what it is sent is unknown: nothing sent
-        # is claimed, and the marks are taken back.
-        _withdraw(recorder, record.settled({}))
-        raise
+        # is claimed (the marks go), and the run stops on this unless it
+        # has a failure of its own to tell.
+        damaged, unchecked, stored = None, exc, {}
     if damaged is not None:
         # The store keeps other bytes than it is sent: the record this run
         # wrote is not what its ETag stands for, and is read whole.
         recorder.distrust()
         try:
             recorder.write(record.settled({}))  # claims nothing it sent
-        except Exception as exc:
+        except ManifestError as exc:
             # The store kept the manifest this run wrote the same way.
             raise S3Error(
                 f"{damaged}; the manifest {recorder.key!r} it holds now is "
@@ -121,10 +121,12 @@ def publish(
                 bucket=damaged.bucket,
                 key=damaged.key,
             ) from exc
+        except Exception as exc:
+            _marks_left(exc)
         raise damaged
     # Prune only after a complete upload: pages of a half-deployed site may
     # still need what would go.
-    pruning = not failed and bool(record.deleting)
+    pruning = not failed and unchecked is None and bool(record.deleting)
     unrecorded: Exception | None = None
     try:
         recorder.write(record.settled(stored, pruning=pruning))
@@ -164,7 +166,9 @@ def publish(
             f"written ({describe_error(unrecorded)}); the next run sends them again",
         ) from unrecorded
     if failed:
-        raise UploadFailed(result)
+        raise UploadFailed(result) from unchecked
+    if unchecked is not None:
+        raise unchecked
     return result
 
 
@@ -191,22 +195,26 @@ def _mark(prepared: Prepared, recorder: Recorder, record: RunRecord) -> None:
             )
             raise refused  # noqa: B904 (its own cause stands; the other is logged)
         except BaseException:  # Ctrl-C: the marks may have landed unseen
-            _withdraw(recorder, record.withdrawn(), unsure=True)
+            _withdraw(recorder, record)
             raise
     if refused is not None:
-        _withdraw(recorder, record.withdrawn(), unsure=True)
+        _withdraw(recorder, record)
         raise refused
 
 
-def _withdraw(recorder: Recorder, change: Change, *, unsure: bool = False) -> None:
+def _withdraw(recorder: Recorder, record: RunRecord) -> None:
     try:
-        recorder.write(change, unsure=unsure)
+        recorder.write(record.withdrawn(), unsure=True)
     except Exception as exc:
-        logger.warning(
-            "the marks of this run could not be taken back from the manifest "
-            "(%s); other runs ignore them after an hour",
-            describe_error(exc),
-        )
+        _marks_left(exc)
+
+
+def _marks_left(exc: Exception) -> None:
+    logger.warning(
+        "the marks of this run could not be taken back from the manifest "
+        "(%s); other runs ignore them after an hour",
+        describe_error(exc),
+    )
 
 
 def _in_order(changes: Sequence[Callable[[], None]]) -> None:
@@ -254,6 +262,13 @@ class _ReadBackCheck:
         with self._lock:
             pending, self._pending = self._pending, False
         return pending
+
+    def trusted(self) -> bool:
+        """Whether what arrived may be claimed as far as the check knows so
+        far: not where it found framing, or could not read the object."""
+        return self._error is None and (
+            self._found is None or self._found[1] != "framed"
+        )
 
     def damage(self) -> S3Error | None:
         """What the read-back found wrong, once the uploads are done; it
