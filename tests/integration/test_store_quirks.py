@@ -362,6 +362,29 @@ def test_a_store_that_stores_other_bytes_is_caught_when_uploads_failed_too(
     assert json.loads(rest[: int(size, 16)])["entries"] == {}
 
 
+def test_an_interrupt_after_the_read_back_found_framing_claims_nothing(
+    tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
+) -> None:
+    """Ctrl-C once the first object came back framed (from a store that
+    keeps the framing of assets, not of the manifest): the record of what
+    arrived, which an interrupted run keeps, claims none of it."""
+    proxy.add(
+        lambda request: is_object_put()(request) and request.key != MANIFEST,
+        Rewrite(framed),
+    )
+    site = site_for(tmp_path, proxy, Profile(rules=()), S3_UPLOAD_CONCURRENCY=1)
+
+    def on_done(item: object, ok: bool) -> None:
+        raise KeyboardInterrupt  # one at a time: this one was read back
+
+    with pytest.raises(KeyboardInterrupt):
+        create_all(site.app, on_done=on_done)
+
+    record = json.loads(body_of(server_s3, MANIFEST))
+    assert record["entries"] == {}
+    assert record["in_flight"] == {}
+
+
 def test_the_read_back_goes_while_the_other_uploads_do(
     tmp_path: Path, proxy: FaultProxy
 ) -> None:
