@@ -303,6 +303,12 @@ def is_asset_get(request: Request) -> bool:
     )
 
 
+def assert_claims_nothing_and_marks_nothing(client: S3Client) -> None:
+    record = json.loads(body_of(client, MANIFEST))
+    assert record["entries"] == {}
+    assert record["in_flight"] == {}
+
+
 def test_a_read_back_that_fails_claims_nothing_and_takes_the_marks_back(
     tmp_path: Path, proxy: FaultProxy, server_s3: S3Client
 ) -> None:
@@ -318,9 +324,7 @@ def test_a_read_back_that_fails_claims_nothing_and_takes_the_marks_back(
 
     assert raised.value.operation == "GetObject"
     assert raised.value.code == "AccessDenied"
-    record = json.loads(body_of(server_s3, MANIFEST))
-    assert record["entries"] == {}
-    assert record["in_flight"] == {}
+    assert_claims_nothing_and_marks_nothing(server_s3)
 
 
 def test_a_read_back_that_fails_leaves_a_failed_upload_its_own_error(
@@ -339,9 +343,7 @@ def test_a_read_back_that_fails_leaves_a_failed_upload_its_own_error(
     assert [failure.key for failure in raised.value.result.failed] == [JS]
     assert isinstance(raised.value.__cause__, S3Error)
     assert raised.value.__cause__.code == "AccessDenied"
-    record = json.loads(body_of(server_s3, MANIFEST))
-    assert record["entries"] == {}
-    assert record["in_flight"] == {}
+    assert_claims_nothing_and_marks_nothing(server_s3)
 
 
 def test_a_store_that_stores_other_bytes_is_caught_when_uploads_failed_too(
@@ -380,9 +382,7 @@ def test_an_interrupt_after_the_read_back_found_framing_claims_nothing(
     with pytest.raises(KeyboardInterrupt):
         create_all(site.app, on_done=on_done)
 
-    record = json.loads(body_of(server_s3, MANIFEST))
-    assert record["entries"] == {}
-    assert record["in_flight"] == {}
+    assert_claims_nothing_and_marks_nothing(server_s3)
 
 
 def test_the_read_back_goes_while_the_other_uploads_do(
