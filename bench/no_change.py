@@ -185,6 +185,17 @@ def sizes_option(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def add_sizes_option(parser: argparse.ArgumentParser, default: Sequence[int]) -> None:
+    """``--sizes``, the numbers of files to measure at."""
+    parser.add_argument(
+        "--sizes",
+        type=sizes_option,
+        default=default,
+        metavar="N,N,...",
+        help=f"numbers of files (default: {','.join(map(str, default))})",
+    )
+
+
 def measure(
     sizes: Sequence[int],
     rounds: Callable[[int], int],
@@ -235,13 +246,7 @@ def measure(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--sizes",
-        type=sizes_option,
-        default=SIZES,
-        metavar="N,N,...",
-        help="numbers of files (default: 1000,5000,20000,50000)",
-    )
+    add_sizes_option(parser, SIZES)
     parser.add_argument(
         "--rounds",
         type=int,

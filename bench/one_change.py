@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import REPO
 from _no_change_runs import AWS_SYNC, Run
 from _provenance import checkout
-from no_change import measure, median, print_table, sizes_option
+from no_change import add_sizes_option, measure, median, print_table
 
 CONTENDERS = ("ours", AWS_SYNC, "0.3.3")
 SIZES = (5_000, 20_000)
@@ -56,13 +56,7 @@ def print_size(files: int, runs: dict[str, list[Run]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--sizes",
-        type=sizes_option,
-        default=SIZES,
-        metavar="N,N,...",
-        help="numbers of files (default: 5000,20000)",
-    )
+    add_sizes_option(parser, SIZES)
     parser.add_argument(
         "--rounds", type=int, default=ROUNDS, metavar="N", help="(default: 3)"
     )
