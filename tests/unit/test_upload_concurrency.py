@@ -26,8 +26,13 @@ def _window(ramp: Ramp, seconds: float, at: float) -> tuple[Ramp, float]:
     return ramp, at + seconds
 
 
+def _started(at: float = 0.0) -> Ramp:
+    """A ramp whose first upload ended ``at``: its first window opens then."""
+    return Ramp.starting().upload_ended(at)
+
+
 def test_the_ramp_doubles_while_it_pays_and_stops_at_the_cap() -> None:
-    ramp, now = Ramp.starting(0.0), 0.0
+    ramp, now = _started(), 0.0
     limits = [ramp.limit]
     while not ramp.settled:
         # Round trips decide: a window takes as long whatever the limit,
@@ -43,7 +48,7 @@ def test_the_ramp_doubles_while_it_pays_and_stops_at_the_cap() -> None:
 
 
 def test_a_doubling_that_does_not_pay_settles_on_the_smaller_limit() -> None:
-    ramp, now = Ramp.starting(0.0), 0.0
+    ramp, now = _started(), 0.0
     ramp, now = _window(ramp, 1.0, now)
     assert ramp.limit == 2 * START
     # Twice as many in flight, but the link is full: the window takes
@@ -53,10 +58,22 @@ def test_a_doubling_that_does_not_pay_settles_on_the_smaller_limit() -> None:
 
 
 def test_a_window_counts_only_once_full() -> None:
-    ramp = Ramp.starting(0.0)
+    ramp = _started()
     for index in range(WINDOW * START - 1):
         ramp = ramp.upload_ended(float(index))
     assert (ramp.limit, ramp.settled) == (START, False)
+
+
+def test_the_first_round_trip_is_in_no_window() -> None:
+    """Uploads end no faster with twice as many in flight (the store is the
+    bound), but the first took long to end (new connections, a cold store):
+    counted from the first upload sent, the first window looked slow and the
+    doubling seemed to pay."""
+    ramp = Ramp.starting()
+    ramp, now = _window(ramp.upload_ended(5.0), 1.0, 5.0)
+    assert ramp.limit == 2 * START
+    ramp, now = _window(ramp, 2.0, now)
+    assert (ramp.limit, ramp.settled) == (START, True)
 
 
 def test_a_pinned_number_never_moves() -> None:

@@ -44,7 +44,7 @@ def upload_all(
     interrupt goes on."""
     if not items:
         return
-    ramp = Ramp.pinned(concurrency) if concurrency else Ramp.starting(clock())
+    ramp = Ramp.pinned(concurrency) if concurrency else Ramp.starting()
     ended: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
 
     def run(item: PlannedAsset) -> None:

@@ -9,6 +9,13 @@ rose by `GAIN` with the last doubling, up to `CAP`. Once a doubling did not
 pay, it settles on the smaller n for the rest of the run. An explicit setting
 pins n instead.
 
+The first window opens when the first upload ends, not when the first is
+sent: the first round trip (connections opened, a store's first answer, the
+pipe filling) belongs to no later window, and counted in the first it made n
+look slow. Against a store that was already the bound, 32 in flight then
+ended 201 uploads a second in its first window and 64 seemed to pay; the run
+kept 64 for nothing but a longer queue at its end.
+
 Pure: the caller passes the clock's readings, so the ramp is tested without
 waiting.
 """
@@ -38,8 +45,9 @@ class Ramp:
     """Uploads to keep in flight now."""
     cap: int
     settled: bool = False
-    started: float = 0.0
-    """When this window started (the caller's clock)."""
+    started: float | None = None
+    """When this window started (the caller's clock); None until the first
+    upload ended."""
     ended: int = 0
     """Uploads that ended in this window."""
     before: tuple[int, float] | None = None
@@ -50,13 +58,15 @@ class Ramp:
         return cls(limit, limit, settled=True)
 
     @classmethod
-    def starting(cls, now: float) -> Ramp:
-        return cls(START, CAP, started=now)
+    def starting(cls) -> Ramp:
+        return cls(START, CAP)
 
     def upload_ended(self, now: float) -> Ramp:
         """The ramp after one more upload ended at ``now``."""
         if self.settled:
             return self
+        if self.started is None:
+            return attrs.evolve(self, started=now)
         ended = self.ended + 1
         if ended < WINDOW * self.limit:
             return attrs.evolve(self, ended=ended)
