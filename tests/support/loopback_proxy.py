@@ -236,6 +236,12 @@ class LoopbackProxy:
             return False
         action = self.decide(request)
 
+        if isinstance(action, S3Error) and action.early:
+            # Closed with the body unread: the kernel resets the connection.
+            self._record(request, f"answered {action.status} {action.code} early")
+            connection.sendall(action.response(request).serialize(request.method))
+            return False
+
         if "100-continue" in (request.header("Expect") or "").lower():
             # The head's way to the server and the 100 Continue's way back.
             if not self._travel(2):

@@ -18,11 +18,15 @@ from tests.support.http_messages import Request, Response
 
 @dataclass(frozen=True)
 class S3Error:
-    """Answer with this S3 error (and an XML body S3 would send), unforwarded."""
+    """Answer with this S3 error (and an XML body S3 would send), unforwarded.
+    ``early``: as soon as the head arrived, with the body unread, and then
+    close the connection: a store that refuses a request on its head alone
+    while a client that did not wait for ``100 Continue`` is still sending."""
 
     status: int
     code: str
     message: str
+    early: bool = False
 
     def response(self, request: Request) -> Response:
         request_id = uuid.uuid4().hex[:16].upper()
