@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,35 @@ def test_nested_pauses_resume_only_at_the_outermost() -> None:
 def roots(tmp_path: Path) -> list[StaticRoot]:
     (tmp_path / "a.css").write_text("a")
     return [StaticRoot(str(tmp_path), "/static")]
+
+
+def test_the_deploy_service_is_imported_with_the_collector_paused() -> None:
+    """In a fresh interpreter, where nothing of it is imported yet, every
+    module of ours the deploy service brings in, but those that set the
+    pause up, is found while the collector is off, and so are botocore,
+    attrs and cattrs; and it is on again afterwards."""
+    script = (
+        "import gc, sys\n"
+        "collecting = {}\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        collecting.setdefault(name, gc.isenabled())\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "import flask_s3.deploy\n"
+        "ours = [name for name in collecting if name.startswith('flask_s3')]\n"
+        "print(sorted(name for name in ours if collecting[name]))\n"
+        "print(sum(not on for on in collecting.values()), gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    unpaused, counts = done.stdout.splitlines()
+    assert unpaused == str(
+        ["flask_s3", "flask_s3.deploy", "flask_s3.deploy.collector", "flask_s3.errors"]
+    )
+    paused, enabled = counts.split()
+    assert int(paused) > 100  # botocore, attrs, cattrs and ours
+    assert enabled == "True"
 
 
 def test_plan_and_prepare_build_the_plan_with_the_collector_paused(

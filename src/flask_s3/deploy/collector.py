@@ -9,6 +9,13 @@ more as sites grow. Building the plan takes seconds, so it runs paused; the
 uploads do not, since their HTTP machinery leaves cycles behind and can take
 long.
 
+The deploy service's own import runs paused too. It imports boto3 (where
+nothing did yet) and builds dozens of classes (attrs generates each one's
+methods, and replaces it with a slotted copy), in a process that already
+holds Flask; the full collections those allocations set off walked all of
+it, about 50 ms of a deploy's start on the way to its first request, to
+free a few hundred objects.
+
 What the pause allocated is still young when it ends, and the first
 collections after it would walk all of it twice (22 ms at 2,000 files, on
 the way to the first upload), only to find it alive: it lives until the run

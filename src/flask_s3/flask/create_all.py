@@ -8,14 +8,18 @@ registered. Everything else is the deploy service's.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from flask_s3.adapters.upload_pool import OnDone
-from flask_s3.core.upload_result import UploadResult
+# The deploy service first: it brings boto3 in with the collector paused.
 from flask_s3.deploy import DeployOptions, S3ClientFactory, prepare, publish
 from flask_s3.flask.state import deploy_settings
 from flask_s3.flask.static_roots import static_roots
+
+if TYPE_CHECKING:
+    from flask_s3.adapters.upload_pool import OnDone
+    from flask_s3.core.upload_result import UploadResult
 
 
 def create_all(
