@@ -54,7 +54,7 @@ from tests.integration.stores import (
     local_files,
     warnings_of,
 )
-from tests.integration.test_faults import audit
+from tests.integration.test_faults import audit, is_asset_put
 from tests.support.http_messages import Request
 from tests.support.loopback_proxy import MUTATING
 from tests.support.proxy_actions import Action, Rewrite
@@ -370,10 +370,7 @@ def test_an_interrupt_after_the_read_back_found_framing_claims_nothing(
     """Ctrl-C once the first object came back framed (from a store that
     keeps the framing of assets, not of the manifest): the record of what
     arrived, which an interrupted run keeps, claims none of it."""
-    proxy.add(
-        lambda request: is_object_put()(request) and request.key != MANIFEST,
-        Rewrite(framed),
-    )
+    proxy.add(is_asset_put, Rewrite(framed))
     site = site_for(tmp_path, proxy, Profile(rules=()), S3_UPLOAD_CONCURRENCY=1)
 
     def on_done(item: object, ok: bool) -> None:

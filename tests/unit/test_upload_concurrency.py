@@ -69,8 +69,7 @@ def test_the_first_round_trip_is_in_no_window() -> None:
     bound), but the first took long to end (new connections, a cold store):
     counted from the first upload sent, the first window looked slow and the
     doubling seemed to pay."""
-    ramp = Ramp.starting()
-    ramp, now = _window(ramp.upload_ended(5.0), 1.0, 5.0)
+    ramp, now = _window(_started(5.0), 1.0, 5.0)
     assert ramp.limit == 2 * START
     ramp, now = _window(ramp, 2.0, now)
     assert (ramp.limit, ramp.settled) == (START, True)
