@@ -1,6 +1,7 @@
 """How many uploads go at once: pinned by the setting, otherwise a ramp
-from `START` that doubles while it pays, never past its cap. No timing: the ramp
-reads a clock the tests drive, and the pool is checked by counting."""
+from `START` that doubles while it pays and the uploads do not queue, never
+past its cap. No timing: the ramp reads a clock the tests drive, and the pool
+is checked by counting."""
 
 from __future__ import annotations
 
@@ -14,21 +15,27 @@ from flask_s3.adapters.aws import Credentials, make_s3_client
 from flask_s3.adapters.upload_pool import upload_all
 from flask_s3.core import resolve_settings
 from flask_s3.core.upload_plan import PlannedAsset
-from flask_s3.core.upload_ramp import CAP, GAIN, START, WINDOW, Ramp
+from flask_s3.core.upload_ramp import CAP, GAIN, QUEUED, START, WINDOW, Ramp
 from flask_s3.core.upload_result import FailedUpload
 
 
-def _window(ramp: Ramp, seconds: float, at: float) -> tuple[Ramp, float]:
-    """One full window of uploads ending evenly over ``seconds`` from ``at``."""
+def _window(
+    ramp: Ramp, seconds: float, at: float, took: float | None = None
+) -> tuple[Ramp, float]:
+    """One full window of uploads ending evenly over ``seconds`` from ``at``,
+    each ``took`` seconds in flight: by default as long as the limit in
+    flight at that rate means (Little's law)."""
     count = WINDOW * ramp.limit
+    took = seconds / WINDOW if took is None else took
     for index in range(1, count + 1):
-        ramp = ramp.upload_ended(at + seconds * index / count)
+        ramp = ramp.upload_ended(at + seconds * index / count, took)
     return ramp, at + seconds
 
 
-def _started(at: float = 0.0) -> Ramp:
-    """A ramp whose first upload ended ``at``: its first window opens then."""
-    return Ramp.starting().upload_ended(at)
+def _started(at: float = 0.0, took: float = 0.5) -> Ramp:
+    """A ramp whose first upload ended ``at``, ``took`` seconds after it was
+    sent: its first window opens then."""
+    return Ramp.starting().upload_ended(at, took)
 
 
 def test_the_ramp_doubles_while_it_pays_and_stops_at_the_cap() -> None:
@@ -44,7 +51,7 @@ def test_the_ramp_doubles_while_it_pays_and_stops_at_the_cap() -> None:
         doublings.append(min(2 * doublings[-1], CAP))
     assert limits == [*doublings, CAP]
     assert ramp.limit == CAP
-    assert ramp.upload_ended(now + 1) == ramp
+    assert ramp.upload_ended(now + 1, 0.5) == ramp
 
 
 def test_a_doubling_that_does_not_pay_settles_on_the_smaller_limit() -> None:
@@ -60,7 +67,7 @@ def test_a_doubling_that_does_not_pay_settles_on_the_smaller_limit() -> None:
 def test_a_window_counts_only_once_full() -> None:
     ramp = _started()
     for index in range(WINDOW * START - 1):
-        ramp = ramp.upload_ended(float(index))
+        ramp = ramp.upload_ended(float(index), 0.5)
     assert (ramp.limit, ramp.settled) == (START, False)
 
 
@@ -69,16 +76,31 @@ def test_the_first_round_trip_is_in_no_window() -> None:
     bound), but the first took long to end (new connections, a cold store):
     counted from the first upload sent, the first window looked slow and the
     doubling seemed to pay."""
-    ramp, now = _window(_started(5.0), 1.0, 5.0)
+    ramp, now = _window(_started(5.0, took=5.0), 1.0, 5.0)
     assert ramp.limit == 2 * START
     ramp, now = _window(ramp, 2.0, now)
     assert (ramp.limit, ramp.settled) == (START, True)
 
 
+@pytest.mark.parametrize(("longer", "doubled"), [(0.9, True), (1.1, False)])
+def test_uploads_that_queue_settle_the_ramp_without_a_doubling(
+    longer: float, doubled: bool
+) -> None:
+    """The store (or the link) is the bound from the start: the uploads of
+    the first window stay in flight `QUEUED` times as long as the fastest
+    one, and twice as many would only queue longer. Round trips that vary
+    by less are no queue."""
+    fastest = 0.1
+    ramp, _ = _window(_started(took=fastest), 1.0, 0.0, took=fastest * QUEUED * longer)
+    assert (ramp.limit, ramp.settled) == (
+        (2 * START, False) if doubled else (START, True)
+    )
+
+
 def test_a_pinned_number_never_moves() -> None:
     ramp = Ramp.pinned(5)
     for index in range(1000):
-        ramp = ramp.upload_ended(index / 1e6)
+        ramp = ramp.upload_ended(index / 1e6, 1.0)
     assert ramp == Ramp.pinned(5)
 
 
@@ -143,3 +165,30 @@ def test_the_connection_pool_holds_every_upload_that_may_be_in_flight(
     settings = resolve_settings({"S3_REGION": "eu-west-1", **setting})
     client = make_s3_client(settings, Credentials("AKIDEXAMPLE", "secret", None))
     assert client.meta.config.max_pool_connections >= pool
+
+
+def test_the_ramp_is_told_each_uploads_time_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Measured around the send, in the worker that makes it: not from when
+    the calling thread queued the upload or saw it end, which a busy
+    interpreter delays. Here only the workers' clocks move."""
+    local = threading.local()
+
+    def clock() -> float:
+        return float(getattr(local, "now", 0.0))
+
+    def send(item: PlannedAsset) -> str:
+        local.now = clock() + int(item.key[1:]) % 3 + 1
+        return item.key
+
+    told: list[float] = []
+    upload_ended = Ramp.upload_ended
+
+    def telling(ramp: Ramp, now: float, took: float) -> Ramp:
+        told.append(took)
+        return upload_ended(ramp, now, took)
+
+    monkeypatch.setattr(Ramp, "upload_ended", telling)
+    upload_all(send, _items(100), None, [], [], None, clock=clock)
+    assert sorted(told) == sorted(float(i % 3 + 1) for i in range(100))

@@ -45,14 +45,18 @@ def upload_all(
     if not items:
         return
     ramp = Ramp.pinned(concurrency) if concurrency else Ramp.starting()
-    ended: queue.SimpleQueue[Future[None]] = queue.SimpleQueue()
+    ended: queue.SimpleQueue[Future[float]] = queue.SimpleQueue()
 
-    def run(item: PlannedAsset) -> None:
+    def run(item: PlannedAsset) -> float:
+        """The upload's time in flight, for the ramp: timed here, since the
+        calling thread may see the upload end late."""
+        sent = clock()
         answer = send(item)
         arrived.append((item, answer))
+        return clock() - sent
 
     with ThreadPoolExecutor(max_workers=min(ramp.cap, len(items))) as pool:
-        running: dict[Future[None], PlannedAsset] = {}
+        running: dict[Future[float], tuple[PlannedAsset, float]] = {}
         waiting = iter(items)
         try:
             while True:
@@ -65,14 +69,17 @@ def upload_all(
                                 all_sent = None
                             break
                         future = pool.submit(run, item)
-                        running[future] = item
+                        running[future] = item, clock()
                         future.add_done_callback(ended.put)
                 if not running:
                     return
                 future = ended.get()
-                item = running.pop(future)
-                ramp = ramp.upload_ended(clock())
-                error = future.exception()
+                item, queued = running.pop(future)
+                now, error = clock(), future.exception()
+                # A failed upload's own time is not known: it counts from when
+                # it was queued.
+                took = now - queued if error is not None else future.result()
+                ramp = ramp.upload_ended(now, took)
                 if error is not None and not isinstance(error, Exception):
                     raise error
                 if error is not None:
