@@ -9,7 +9,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -275,7 +274,7 @@ def test_client_honours_region_endpoint_pool_and_standard_retries() -> None:
 
 
 def test_clients_are_made_without_listing_every_service_botocore_knows(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     """botocore proves a service exists by listing the folder of each of the
     hundreds it has data for; the package asks only for S3 and CloudFront,
@@ -293,8 +292,13 @@ def test_clients_are_made_without_listing_every_service_botocore_knows(
     credentials = Credentials("AKIDEXAMPLE", "secret", None)
     s3 = make_s3_client(settings, credentials)
     cloudfront = make_cloudfront_client(settings, credentials)
-    assert s3.meta.service_model.service_name == "s3"
-    assert cloudfront.meta.service_model.service_name == "cloudfront"
+    assert (
+        s3.meta.service_model.service_name,
+        cloudfront.meta.service_model.service_name,
+    ) == (
+        "s3",
+        "cloudfront",
+    )
     assert len(listed) < 10, listed
     loader = session_for(credentials)._session.get_component("data_loader")
     assert loader.search_paths[0] == str(tmp_path)
