@@ -6,7 +6,6 @@ import base64
 import hashlib
 import io
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -24,10 +23,8 @@ from flask_s3.adapters.aws import (
     checksum_mode,
     describe_error,
     make_s3_client,
-    session_for,
 )
 from flask_s3.adapters.bucket_survey import Surveyor
-from flask_s3.adapters.cloudfront import make_cloudfront_client
 from flask_s3.adapters.manifest_store import ManifestStore
 from flask_s3.adapters.objects import Objects
 from flask_s3.core import resolve_settings
@@ -271,37 +268,6 @@ def test_client_honours_region_endpoint_pool_and_standard_retries() -> None:
     assert client.meta.config.s3["addressing_style"] == "path"
     credentials = client._get_credentials()  # type: ignore[attr-defined]
     assert (credentials.access_key, credentials.secret_key) == ("AKIDEXAMPLE", "secret")
-
-
-def test_clients_are_made_without_listing_every_service_botocore_knows(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
-    """botocore proves a service exists by listing the folder of each of the
-    hundreds it has data for; the package asks only for S3 and CloudFront,
-    and still finds models where AWS_DATA_PATH says."""
-    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
-    listed: list[str] = []
-    listdir = os.listdir
-
-    def counting(path: Any = ".") -> list[str]:
-        listed.append(str(path))
-        return listdir(path)
-
-    monkeypatch.setattr(os, "listdir", counting)
-    settings = resolve_settings({"S3_REGION": "eu-west-1"})
-    credentials = Credentials("AKIDEXAMPLE", "secret", None)
-    s3 = make_s3_client(settings, credentials)
-    cloudfront = make_cloudfront_client(settings, credentials)
-    assert (
-        s3.meta.service_model.service_name,
-        cloudfront.meta.service_model.service_name,
-    ) == (
-        "s3",
-        "cloudfront",
-    )
-    assert len(listed) < 10, listed
-    loader = session_for(credentials)._session.get_component("data_loader")
-    assert loader.search_paths[0] == str(tmp_path)
 
 
 def test_credentials_repr_hides_secrets() -> None:

@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import boto3
-import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-from botocore.loaders import Loader
 from botocore.utils import determine_content_length
 
 from flask_s3.adapters.redaction import redact_in_logs
@@ -57,33 +55,10 @@ class Credentials:
     session_token: str | None = attrs.field(default=None, repr=mask_secret)
 
 
-_SERVICES = ("s3", "cloudfront")
-"""The only services the package makes clients of."""
-
-
-class _ModelLoader(Loader):
-    """botocore's loader, without its proof that a service exists: before it
-    loads a model, it lists the folder of every service it has data for
-    (about 900 listdirs and 2,800 stats, 40 ms of a deploy's start, on the way
-    to its first request). We ask only for services every botocore has."""
-
-    def list_available_services(self, type_name: str) -> list[str]:
-        return list(_SERVICES)
-
-
 def session_for(credentials: Credentials) -> boto3.session.Session:
     """A session whose secrets, explicit or found by boto3's chain, are
     redacted from every boto log record."""
-    core = botocore.session.get_session()
-    found = core.get_component("data_loader")  # with AWS_DATA_PATH's folders
-    core.register_component(
-        "data_loader",
-        _ModelLoader(
-            extra_search_paths=found.search_paths, include_default_search_paths=False
-        ),
-    )
     session = boto3.session.Session(
-        botocore_session=core,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
