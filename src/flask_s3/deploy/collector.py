@@ -16,19 +16,18 @@ holds Flask; the full collections those allocations set off walked all of
 it, about 50 ms of a deploy's start on the way to its first request, to
 free a few hundred objects.
 
-What the pause allocated is still young when it ends, and the first
-collections after it would walk all of it twice (22 ms at 2,000 files, on
-the way to the first upload), only to find it alive: it lives until the run
-ends. So it is moved to the oldest generation at once, unwalked, where that
-move is free (`promotes_for_free`).
+What the pause allocated is left young when it ends. Moving it to the
+oldest generation (free up to 3.13: a freeze undone at once) would spare
+the collections after the pause 22 ms at 2,000 files, but the run's cyclic
+garbage would move with it (a boto3 client, with its session and service
+models, about 12 MB) and wait there for a full collection, which the move
+brings no closer: a process that deployed forty times held forty clients.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import sys
-import sysconfig
 from collections.abc import Iterator
 
 
@@ -43,25 +42,4 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            _promote_young()
             gc.enable()
-
-
-def _promote_young() -> None:
-    """Every tracked object to the oldest generation: a freeze undone at
-    once, which moves them without a walk. Other threads' young objects go
-    too, and their cycles wait for the next full collection: the price of a
-    move that costs nothing. Not where the app froze objects itself (a
-    pre-fork server): undoing the freeze would thaw those too."""
-    if promotes_for_free() and gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
-
-
-def promotes_for_free() -> bool:
-    """A freeze splices the generations' lists up to 3.13; the incremental
-    collector of 3.14 and the free-threaded one touch every object to freeze
-    it, a walk of its own, so there the collector is left to its work."""
-    return sys.version_info < (3, 14) and not sysconfig.get_config_var(
-        "Py_GIL_DISABLED"
-    )
